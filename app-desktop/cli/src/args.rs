@@ -1,0 +1,303 @@
+//! Command-line arguments. Help text is pt-BR (shown to people); names are English and stable
+//! (scripts depend on them).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// AtendeBem — réplica local criptografada da clínica, pela linha de comando.
+#[derive(Debug, Parser)]
+#[command(name = "atendebem", version, about, disable_help_subcommand = true)]
+pub struct Cli {
+    /// Diretório da réplica (padrão: ~/.local/share/atendebem).
+    #[arg(long, global = true, env = "ATENDEBEM_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Saída em JSON; erros com um `code` estável.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Usuário que executa o comando (id). Padrão: o primeiro profissional da réplica, ou o
+    /// administrador local.
+    #[arg(long = "as", global = true, env = "ATENDEBEM_USER", value_name = "USER_ID")]
+    pub as_user: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Cria a réplica criptografada neste diretório.
+    Init(InitArgs),
+    /// Pacientes: cadastro e busca.
+    #[command(subcommand)]
+    Patient(PatientCommand),
+    /// Profissionais de saúde.
+    #[command(subcommand)]
+    Professional(ProfessionalCommand),
+    /// Usuários locais desta réplica.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Agenda: agendamentos.
+    #[command(subcommand)]
+    Agenda(AgendaCommand),
+    /// Prontuário: registros clínicos.
+    #[command(subcommand)]
+    Note(NoteCommand),
+    /// Linha do tempo do prontuário de um paciente.
+    Chart(ChartArgs),
+    /// Exporta o cadastro e o prontuário de um paciente em JSON.
+    Export(ExportArgs),
+    /// Preenche a réplica com a clínica de demonstração.
+    Demo(DemoArgs),
+    /// Gera um backup criptografado da réplica.
+    Backup(BackupArgs),
+    /// Restaura um backup num diretório sem réplica.
+    Restore(RestoreArgs),
+    /// Verifica a integridade da réplica (criptografia e banco).
+    Check,
+    /// Mostra o estado da réplica.
+    Status,
+    /// Ferramentas de diagnóstico e testes.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KeySourceArg {
+    Auto,
+    Keychain,
+    Passphrase,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Nome da clínica.
+    #[arg(long, default_value = "Clínica AtendeBem")]
+    pub clinic_name: String,
+    /// Fuso horário da clínica (IANA).
+    #[arg(long, default_value = "America/Sao_Paulo")]
+    pub time_zone: String,
+    /// Onde guardar a chave: chaveiro do sistema ou senha (Argon2id).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub key_source: KeySourceArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatientCommand {
+    /// Cadastra um paciente e imprime-o em JSON.
+    Add(PatientAddArgs),
+    /// Busca por nome (sem acentos), CPF ou CNS.
+    Search(PatientSearchArgs),
+    /// Mostra o cadastro de um paciente.
+    Show { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct PatientAddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub cpf: Option<String>,
+    /// Data de nascimento (AAAA-MM-DD ou DD/MM/AAAA).
+    #[arg(long)]
+    pub birth: Option<String>,
+    #[arg(long)]
+    pub cns: Option<String>,
+    /// Nome social.
+    #[arg(long)]
+    pub social_name: Option<String>,
+    /// Sexo: female, male, intersex, unknown.
+    #[arg(long, default_value = "unknown")]
+    pub sex: String,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub mother_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PatientSearchArgs {
+    pub query: String,
+    #[arg(long, default_value_t = 20)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfessionalCommand {
+    /// Cadastra um profissional (e o seu usuário) com horário padrão seg–sex 08:00–18:00.
+    Add(ProfessionalAddArgs),
+    /// Lista os profissionais.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfessionalAddArgs {
+    #[arg(long)]
+    pub name: String,
+    /// Registro no conselho, ex.: "CRM/SP 123456".
+    #[arg(long)]
+    pub council: String,
+    /// Código CBO (6 dígitos), ex.: 225125.
+    #[arg(long)]
+    pub cbo: String,
+    #[arg(long = "specialty")]
+    pub specialties: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Cria um usuário local (ADMIN, STAFF, VIEWER; profissionais: 'professional add').
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        role: String,
+    },
+    /// Lista os usuários locais.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgendaCommand {
+    /// Agenda um atendimento.
+    Book(BookArgs),
+    /// Lista os atendimentos de um dia.
+    List(AgendaListArgs),
+    /// Muda o estado de um atendimento (confirmed, checked_in, in_progress, done, no_show, cancelled).
+    Status(StatusArgs),
+    /// Conflitos (sobreposições) a resolver.
+    Conflicts(AgendaListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BookArgs {
+    #[arg(long)]
+    pub professional: String,
+    #[arg(long)]
+    pub patient: String,
+    /// Início em RFC 3339, ex.: 2026-12-01T09:00:00-03:00.
+    #[arg(long)]
+    pub start: String,
+    #[arg(long)]
+    pub minutes: i64,
+    /// first_visit, follow_up, exam, procedure, teleconsultation.
+    #[arg(long, default_value = "follow_up")]
+    pub kind: String,
+    #[arg(long)]
+    pub room: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AgendaListArgs {
+    /// Dia (AAAA-MM-DD ou DD/MM/AAAA).
+    #[arg(long)]
+    pub day: String,
+    #[arg(long)]
+    pub professional: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[arg(long)]
+    pub appointment: String,
+    #[arg(long)]
+    pub status: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoteCommand {
+    /// Escreve um registro clínico (evolução, por padrão) como rascunho.
+    Add(NoteAddArgs),
+    /// Assina (trava) um rascunho.
+    Sign {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        entry: String,
+    },
+    /// Corrige um registro assinado: nova versão com justificativa.
+    Amend {
+        #[arg(long)]
+        patient: String,
+        #[arg(long)]
+        entry: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NoteAddArgs {
+    #[arg(long)]
+    pub patient: String,
+    #[arg(long)]
+    pub text: String,
+    /// anamnesis, physical_exam, evolution, diagnosis, prescription, certificate, exam_request, ...
+    #[arg(long, default_value = "evolution")]
+    pub kind: String,
+    /// CID-10 (pode repetir).
+    #[arg(long = "cid10")]
+    pub cid10: Vec<String>,
+    /// Assina logo após escrever.
+    #[arg(long)]
+    pub sign: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    #[arg(long)]
+    pub patient: String,
+    /// Filtra por tipo de registro.
+    #[arg(long)]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    pub patient: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Número de pacientes.
+    #[arg(long, default_value_t = 200)]
+    pub patients: u32,
+    /// Semente (mesma semente, mesma clínica).
+    #[arg(long, default_value_t = 2026)]
+    pub seed: u64,
+    /// Meses de agenda (o ano em torno de hoje).
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Arquivo de saída.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Arquivo de backup.
+    #[arg(long)]
+    pub from: PathBuf,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub key_source: KeySourceArg,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebugCommand {
+    /// Cadastra pacientes um a um, imprimindo o id de cada um após o commit (teste de SIGKILL).
+    WriteLoop {
+        #[arg(long, default_value_t = 1000)]
+        count: u32,
+    },
+}

@@ -1,0 +1,255 @@
+//! Word lists for synthetic demo data. Every person generated from them is fictitious.
+
+pub const FEMALE_FIRST: &[&str] = &[
+    "Maria",
+    "Ana",
+    "Francisca",
+    "Antônia",
+    "Adriana",
+    "Juliana",
+    "Márcia",
+    "Fernanda",
+    "Patrícia",
+    "Aline",
+    "Sandra",
+    "Camila",
+    "Amanda",
+    "Bruna",
+    "Jéssica",
+    "Letícia",
+    "Júlia",
+    "Luciana",
+    "Vanessa",
+    "Mariana",
+    "Gabriela",
+    "Beatriz",
+    "Larissa",
+    "Helena",
+    "Lívia",
+    "Cecília",
+    "Conceição",
+    "Lúcia",
+    "Sônia",
+    "Débora",
+    "Tânia",
+    "Glória",
+    "Inês",
+    "Vitória",
+    "Raíssa",
+    "Lorena",
+    "Yasmin",
+    "Valentina",
+];
+
+pub const MALE_FIRST: &[&str] = &[
+    "José",
+    "João",
+    "Antônio",
+    "Francisco",
+    "Carlos",
+    "Paulo",
+    "Pedro",
+    "Lucas",
+    "Luiz",
+    "Marcos",
+    "Luís",
+    "Gabriel",
+    "Rafael",
+    "Daniel",
+    "Marcelo",
+    "Bruno",
+    "Eduardo",
+    "Felipe",
+    "Raimundo",
+    "Rodrigo",
+    "Sérgio",
+    "Fábio",
+    "Márcio",
+    "André",
+    "Vinícius",
+    "Caio",
+    "Heitor",
+    "Otávio",
+    "Joaquim",
+    "Inácio",
+    "Sebastião",
+    "Benedito",
+    "Thiago",
+    "Matheus",
+    "Gustavo",
+    "Henrique",
+    "Davi",
+    "Cauã",
+];
+
+pub const SURNAMES: &[&str] = &[
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Almeida",
+    "Lopes",
+    "Soares",
+    "Fernandes",
+    "Vieira",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Nascimento",
+    "Andrade",
+    "Moreira",
+    "Nunes",
+    "Marques",
+    "Machado",
+    "Mendes",
+    "Freitas",
+    "Cardoso",
+    "Ramos",
+    "Gonçalves",
+    "Santana",
+    "Teixeira",
+    "Araújo",
+    "Magalhães",
+    "Conceição",
+    "Assunção",
+    "Brandão",
+    "Falcão",
+    "Guimarães",
+    "Simões",
+    "Patrício",
+    "Bezerra",
+    "Sá",
+];
+
+pub const PARTICLES: &[&str] = &["da", "de", "dos", "das", "do"];
+
+pub const STREETS: &[&str] = &[
+    "Rua das Flores",
+    "Avenida Paulista",
+    "Rua São João",
+    "Rua Sete de Setembro",
+    "Avenida Brasil",
+    "Rua XV de Novembro",
+    "Travessa da Paz",
+    "Rua Dom Pedro II",
+    "Avenida Getúlio Vargas",
+    "Rua da Consolação",
+];
+
+pub const DISTRICTS: &[&str] = &[
+    "Centro",
+    "Jardim América",
+    "Vila Mariana",
+    "Boa Vista",
+    "São José",
+    "Santa Cecília",
+];
+
+/// (city, UF, DDD, CEP prefix)
+pub const CITIES: &[(&str, &str, u8, &str)] = &[
+    ("São Paulo", "SP", 11, "01"),
+    ("Campinas", "SP", 19, "13"),
+    ("Rio de Janeiro", "RJ", 21, "20"),
+    ("Belo Horizonte", "MG", 31, "30"),
+    ("Curitiba", "PR", 41, "80"),
+    ("Porto Alegre", "RS", 51, "90"),
+    ("Salvador", "BA", 71, "40"),
+    ("Recife", "PE", 81, "50"),
+    ("Fortaleza", "CE", 85, "60"),
+    ("Manaus", "AM", 92, "69"),
+    ("Goiânia", "GO", 62, "74"),
+    ("Belém", "PA", 91, "66"),
+];
+
+/// (operator name, registro ANS)
+pub const OPERATORS: &[(&str, &str)] = &[
+    ("Saúde Brasil Assistência", "312345"),
+    ("Vida Plena Seguros", "415678"),
+    ("Cooperativa Médica Unida", "326789"),
+    ("Bem Cuidar Planos", "419876"),
+];
+
+/// (name, council registration, CBO, specialty)
+pub const PROFESSIONALS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Dra. Helena Araújo Bastos",
+        "CRM/SP 123456",
+        "225125",
+        "Clínica médica",
+    ),
+    ("Dr. Otávio Simões Falcão", "CRM/SP 234567", "225124", "Pediatria"),
+    ("Dra. Lívia Brandão", "CRO/SP 45678", "223208", "Odontologia"),
+    (
+        "Enf. Joaquim Nascimento",
+        "COREN/SP 345678",
+        "223505",
+        "Enfermagem",
+    ),
+    (
+        "Dra. Cecília Guimarães",
+        "CREFITO/SP 56789",
+        "223605",
+        "Fisioterapia",
+    ),
+    (
+        "Dr. Inácio Patrício",
+        "CRP/SP 67890",
+        "251510",
+        "Psicologia clínica",
+    ),
+    ("Dra. Glória Magalhães", "CRN/SP 7890", "223710", "Nutrição"),
+];
+
+/// (CID-10, what the diagnosis text says)
+pub const DIAGNOSES: &[(&str, &str)] = &[
+    ("I10", "Hipertensão essencial, em acompanhamento."),
+    ("E11.9", "Diabetes mellitus tipo 2 sem complicações."),
+    ("J06.9", "Infecção aguda das vias aéreas superiores."),
+    ("M54.5", "Dor lombar baixa, sem sinais de alerta."),
+    ("F41.1", "Ansiedade generalizada."),
+    ("K21.9", "Doença de refluxo gastroesofágico."),
+    ("J45.9", "Asma, controle parcial."),
+    ("E66.9", "Obesidade, orientado plano alimentar."),
+    ("K02.1", "Cárie da dentina."),
+    ("Z00.0", "Exame médico geral, sem alterações."),
+];
+
+pub const ANAMNESIS: &[&str] = &[
+    "Paciente relata cefaleia há três dias, sem febre. Nega alergias medicamentosas.",
+    "Queixa de dor lombar após esforço físico. Sem irradiação. Nega trauma.",
+    "Procura atendimento para check-up anual. Sem queixas no momento.",
+    "Relata tosse seca e coriza há cinco dias. Contato com familiar gripado.",
+    "Refere ansiedade e insônia nas últimas semanas, com prejuízo no trabalho.",
+    "Dor ao mastigar no lado direito há duas semanas. Sensibilidade ao frio.",
+];
+
+pub const EXAMS: &[&str] = &[
+    "PA 130x85 mmHg, FC 78 bpm, afebril. Ausculta cardíaca e pulmonar sem alterações.",
+    "Bom estado geral, corado, hidratado. Abdome flácido e indolor.",
+    "Orofaringe hiperemiada, sem placas. Murmúrio vesicular presente bilateralmente.",
+    "Dor à palpação da musculatura paravertebral lombar. Lasègue negativo.",
+];
+
+pub const EVOLUTIONS: &[&str] = &[
+    "Retorno com melhora dos sintomas. Mantida a conduta.",
+    "Paciente refere adesão parcial ao tratamento. Reforçadas orientações.",
+    "Evolução satisfatória. Alta do acompanhamento com orientações.",
+    "Sem melhora significativa. Ajustada a dose e solicitados exames.",
+];
+
+pub const PRESCRIPTIONS: &[&str] = &[
+    "Dipirona 500 mg, 1 comprimido de 6/6 h se dor, por 3 dias.",
+    "Losartana 50 mg, 1 comprimido ao dia, uso contínuo.",
+    "Metformina 850 mg, 1 comprimido após o almoço e o jantar.",
+    "Amoxicilina 500 mg, 1 cápsula de 8/8 h por 7 dias.",
+];

@@ -1,0 +1,75 @@
+//! Loading and storing CRDT documents inside a service transaction.
+
+use rusqlite::Connection;
+use shared_model::documents::{CrdtDocument, DocumentKey};
+use shared_model::ids::DeviceId;
+
+use crate::error::CoreError;
+use crate::store::documents as stored;
+
+/// A document loaded for writing, with what is needed to store its changes.
+pub(crate) struct Loaded<D> {
+    pub doc: D,
+    key: String,
+    change_count: i64,
+    is_new: bool,
+}
+
+/// Loads `key` (writing as `device`), or `None` if the replica doesn't hold it.
+pub(crate) fn load<D: CrdtDocument>(
+    conn: &Connection,
+    key: &DocumentKey,
+    device: DeviceId,
+) -> Result<Option<Loaded<D>>, CoreError> {
+    let key_text = key.to_string();
+    let Some(stored) = stored::load(conn, &key_text)? else {
+        return Ok(None);
+    };
+    let mut doc = D::load(&stored.bytes).map_err(CoreError::domain)?;
+    doc.set_actor(device);
+    Ok(Some(Loaded {
+        doc,
+        key: key_text,
+        change_count: stored.change_count,
+        is_new: false,
+    }))
+}
+
+/// Wraps a document just created in memory.
+pub(crate) fn fresh<D: CrdtDocument>(doc: D) -> Loaded<D> {
+    Loaded {
+        key: doc.key().to_string(),
+        doc,
+        change_count: 0,
+        is_new: true,
+    }
+}
+
+impl<D: CrdtDocument> Loaded<D> {
+    /// Stores what changed: the first snapshot, an incremental change, or — past the compaction
+    /// threshold — a new snapshot replacing the accumulated changes.
+    pub fn store(&mut self, conn: &Connection, now_ms: i64) -> Result<(), CoreError> {
+        if self.is_new {
+            let snapshot = self.doc.save();
+            stored::insert(conn, &self.key, self.doc.key().kind().as_str(), &snapshot, now_ms)?;
+            self.is_new = false;
+        } else if self.change_count + 1 >= stored::COMPACT_AFTER {
+            let snapshot = self.doc.save();
+            stored::compact(conn, &self.key, &snapshot, now_ms)?;
+            self.change_count = 0;
+        } else {
+            let change = self.doc.save_incremental();
+            stored::append_change(conn, &self.key, &change, now_ms)?;
+            self.change_count += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a document for reading only.
+pub(crate) fn read<D: CrdtDocument>(conn: &Connection, key: &DocumentKey) -> Result<Option<D>, CoreError> {
+    match stored::load(conn, &key.to_string())? {
+        Some(stored) => Ok(Some(D::load(&stored.bytes).map_err(CoreError::domain)?)),
+        None => Ok(None),
+    }
+}

@@ -1,0 +1,202 @@
+//! Registry services: patients, professionals and local users.
+
+use serde::{Deserialize, Serialize};
+use shared_model::access::{Action, Area, require};
+use shared_model::documents::{DocumentKey, RegistryDoc};
+use shared_model::identity::Role;
+use shared_model::ids::{PatientId, UserId};
+use shared_model::registry::{NewPatient, NewProfessional, Patient, Professional};
+use shared_model::scheduling::{WeeklyRule, WorkingHours};
+
+use super::documents::{self, fresh};
+use super::{Clinic, Session};
+use crate::error::CoreError;
+use crate::store::{PatientRow, SearchHit, UserRow, patients, people};
+
+/// A professional as the replica keeps it: the registry record, their default weekly hours
+/// (copied into each new month's agenda) and their login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfessionalRecord {
+    pub professional: Professional,
+    pub working_hours: WorkingHours,
+}
+
+/// Input for [`Clinic::add_professional`].
+#[derive(Debug, Clone)]
+pub struct NewProfessionalRecord {
+    pub professional: NewProfessional,
+    /// `None`: Monday to Friday, 08:00–18:00.
+    pub working_hours: Option<WorkingHours>,
+}
+
+impl Clinic {
+    /// Registers a patient: validates, refuses a CPF already registered, stores the registry
+    /// document and the search index in one transaction.
+    pub fn add_patient(&mut self, session: &Session, input: NewPatient) -> Result<Patient, CoreError> {
+        require(session.role, Area::PatientRegistry, Action::Write)?;
+        let now = self.clock.now();
+        let today = self.settings.time_zone.to_local(now).date();
+        let patient = Patient::new(input, today).map_err(CoreError::domain)?;
+        let mut doc = fresh(RegistryDoc::new(&patient, self.settings.device).map_err(CoreError::domain)?);
+        let row = index_row(&patient);
+        self.replica.write(|tx| {
+            if let Some(cpf) = &row.cpf
+                && patients::find_by_cpf(tx, cpf)?.is_some()
+            {
+                return Err(CoreError::Domain {
+                    code: "patient.duplicate_cpf",
+                    message: "já existe um paciente cadastrado com este CPF".to_owned(),
+                });
+            }
+            doc.store(tx, now.as_millisecond())?;
+            patients::upsert(tx, &row, now.as_millisecond())?;
+            self.audit(tx, Some(session), "patient.create", Some(&patient.id.to_string()))
+        })?;
+        Ok(patient)
+    }
+
+    /// The registry record of a patient.
+    pub fn patient(&self, session: &Session, id: PatientId) -> Result<Patient, CoreError> {
+        require(session.role, Area::PatientRegistry, Action::Read)?;
+        let doc: RegistryDoc = documents::read(self.replica.conn(), &DocumentKey::Registry(id))?
+            .ok_or(CoreError::PatientNotFound)?;
+        doc.patient().map_err(CoreError::domain)
+    }
+
+    /// Search as you type (see [`patients::search`]).
+    pub fn search_patients(
+        &self,
+        session: &Session,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, CoreError> {
+        require(session.role, Area::PatientRegistry, Action::Read)?;
+        patients::search(self.replica.conn(), query, limit)
+    }
+
+    /// Registers a professional and the PROFESSIONAL user they log in with.
+    pub fn add_professional(
+        &mut self,
+        session: &Session,
+        input: NewProfessionalRecord,
+    ) -> Result<ProfessionalRecord, CoreError> {
+        require(session.role, Area::Users, Action::Write)?;
+        let user_id = UserId::new();
+        let mut new = input.professional;
+        new.user_id = Some(user_id);
+        let professional = Professional::new(new).map_err(CoreError::domain)?;
+        let working_hours = input.working_hours.unwrap_or_else(default_hours);
+        working_hours.validate().map_err(CoreError::domain)?;
+        let record = ProfessionalRecord {
+            professional,
+            working_hours,
+        };
+        let json = serde_json::to_string(&record).map_err(|_| CoreError::Damaged)?;
+        let user = UserRow {
+            user_id: user_id.to_string(),
+            name: record.professional.name.to_string(),
+            role: Role::Professional.as_str().to_owned(),
+            professional_id: Some(record.professional.id.to_string()),
+            active: true,
+        };
+        let now_ms = self.clock.now().as_millisecond();
+        self.replica.write(|tx| {
+            people::upsert_professional(tx, &record.professional.id.to_string(), &user.name, &json)?;
+            people::insert_user(tx, &user, now_ms)?;
+            self.audit(
+                tx,
+                Some(session),
+                "professional.create",
+                Some(&record.professional.id.to_string()),
+            )
+        })?;
+        Ok(record)
+    }
+
+    /// Every professional of the clinic.
+    pub fn professionals(&self) -> Result<Vec<ProfessionalRecord>, CoreError> {
+        people::list_professionals(self.replica.conn())?
+            .iter()
+            .map(|json| serde_json::from_str(json).map_err(|_| CoreError::Damaged))
+            .collect()
+    }
+
+    /// One professional.
+    pub fn professional(&self, id: &str) -> Result<ProfessionalRecord, CoreError> {
+        let json =
+            people::get_professional(self.replica.conn(), id)?.ok_or(CoreError::ProfessionalNotFound)?;
+        serde_json::from_str(&json).map_err(|_| CoreError::Damaged)
+    }
+
+    /// Creates a local user that is not a professional (ADMIN, STAFF, VIEWER).
+    pub fn add_user(&mut self, session: &Session, name: &str, role: Role) -> Result<UserRow, CoreError> {
+        require(session.role, Area::Users, Action::Write)?;
+        if matches!(role, Role::Professional | Role::SuperAdmin) {
+            return Err(CoreError::Domain {
+                code: "user.role_not_allowed",
+                message:
+                    "profissionais são cadastrados com 'professional add'; SUPER_ADMIN só existe no servidor"
+                        .to_owned(),
+            });
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(CoreError::Domain {
+                code: "user.name_invalid",
+                message: "o nome do usuário deve ter de 1 a 200 caracteres".to_owned(),
+            });
+        }
+        let user = UserRow {
+            user_id: UserId::new().to_string(),
+            name: name.to_owned(),
+            role: role.as_str().to_owned(),
+            professional_id: None,
+            active: true,
+        };
+        let now_ms = self.clock.now().as_millisecond();
+        self.replica.write(|tx| {
+            people::insert_user(tx, &user, now_ms)?;
+            self.audit(tx, Some(session), "user.create", Some(&user.user_id))
+        })?;
+        Ok(user)
+    }
+
+    pub fn users(&self) -> Result<Vec<UserRow>, CoreError> {
+        people::list_users(self.replica.conn())
+    }
+}
+
+/// The index row of a patient.
+pub(crate) fn index_row(patient: &Patient) -> PatientRow {
+    PatientRow {
+        patient_id: patient.id.to_string(),
+        name: patient.name.to_string(),
+        social_name: patient.social_name.as_ref().map(ToString::to_string),
+        cpf: patient.cpf.as_ref().map(|c| c.as_str().to_owned()),
+        cns: patient.cns.as_ref().map(|c| c.as_str().to_owned()),
+        birth_date: patient.birth_date.as_ref().map(|d| d.date().to_string()),
+    }
+}
+
+fn default_hours() -> WorkingHours {
+    use jiff::civil::{Weekday, time};
+    let weekly = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+    ]
+    .into_iter()
+    .map(|weekday| WeeklyRule {
+        weekday,
+        start: time(8, 0, 0, 0),
+        end: time(18, 0, 0, 0),
+        room: None,
+    })
+    .collect();
+    WorkingHours {
+        weekly,
+        exceptions: Vec::new(),
+    }
+}

@@ -1,0 +1,301 @@
+use jiff::Timestamp;
+use shared_model::charting::EntryKind;
+use shared_model::identity::Role;
+use shared_model::registry::{Cbo, NewPatient, NewProfessional};
+use shared_model::scheduling::{AppointmentKind, AppointmentStatus, Payer};
+use shared_model::values::{ClinicTimeZone, CouncilRegistration, Cpf};
+
+use super::*;
+use crate::ErrorCode;
+use crate::clock::FixedClock;
+use crate::keys::{FixedPassphrase, KeyPreference, MemoryKeychain};
+use crate::store::KeyAccess;
+
+/// Sunday 29 Nov 2026, 12:00 in São Paulo.
+fn now() -> Timestamp {
+    "2026-11-29T15:00:00Z".parse().unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    clinic: Clinic,
+    admin: Session,
+    doctor: Session,
+    staff: Session,
+    professional: ProfessionalId,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = MemoryKeychain::default();
+    let none = FixedPassphrase(None);
+    let replica = Replica::create(
+        dir.path(),
+        KeyPreference::Keychain,
+        KeyAccess {
+            keychain: &keychain,
+            passphrases: &none,
+        },
+    )
+    .unwrap();
+    let mut clinic = Clinic::init(
+        replica,
+        "Clínica Teste",
+        ClinicTimeZone::default_brazil(),
+        Box::new(FixedClock(now())),
+    )
+    .unwrap();
+    let admin = clinic.session(None, Role::Admin).unwrap();
+    let record = clinic
+        .add_professional(
+            &admin,
+            NewProfessionalRecord {
+                professional: NewProfessional {
+                    user_id: None,
+                    name: "Dra. Helena Araújo".into(),
+                    registration: CouncilRegistration::parse("CRM/SP 123456").unwrap(),
+                    specialties: vec!["Clínica médica".into()],
+                    cbo: Cbo::parse("225125").unwrap(),
+                },
+                working_hours: None,
+            },
+        )
+        .unwrap();
+    let staff_row = clinic.add_user(&admin, "Recepção", Role::Staff).unwrap();
+    let doctor = clinic.session(None, Role::Professional).unwrap();
+    let staff = clinic.session(Some(&staff_row.user_id), Role::Staff).unwrap();
+    Fixture {
+        _dir: dir,
+        clinic,
+        admin,
+        doctor,
+        staff,
+        professional: record.professional.id,
+    }
+}
+
+fn joao(f: &mut Fixture) -> shared_model::registry::Patient {
+    let mut input = NewPatient::named("João da Silva");
+    input.cpf = Some(Cpf::parse("529.982.247-25").unwrap());
+    f.clinic.add_patient(&f.staff, input).unwrap()
+}
+
+fn booking(f: &Fixture, patient: shared_model::ids::PatientId, start: &str) -> BookRequest {
+    BookRequest {
+        professional: f.professional,
+        patient,
+        start: start.parse().unwrap(),
+        minutes: 30,
+        kind: AppointmentKind::FirstVisit,
+        payer: Payer::Private,
+        price: None,
+        room: None,
+    }
+}
+
+fn count(f: &Fixture, table: &str) -> i64 {
+    f.clinic
+        .replica()
+        .conn()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn reception_registers_and_finds_patients_without_accents() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    for query in ["joao silva", "JOÃO", "529.982.247-25", "52998224725", "silva jo"] {
+        let hits = f.clinic.search_patients(&f.staff, query, 10).unwrap();
+        assert_eq!(hits.len(), 1, "{query}");
+        assert_eq!(hits[0].patient_id, patient.id.to_string());
+    }
+    assert!(
+        f.clinic
+            .search_patients(&f.staff, "maria", 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn duplicate_cpf_is_refused_and_nothing_is_stored() {
+    let mut f = fixture();
+    joao(&mut f);
+    let documents = count(&f, "documents");
+    let mut again = NewPatient::named("Outro Nome");
+    again.cpf = Some(Cpf::parse("52998224725").unwrap());
+    let err = f.clinic.add_patient(&f.staff, again).unwrap_err();
+    assert_eq!(err.code(), "patient.duplicate_cpf");
+    assert_eq!(count(&f, "documents"), documents);
+    assert_eq!(count(&f, "patient_index"), 1);
+}
+
+/// NGS1.03.01/02/03: reception never reads clinical content, through the core API either.
+#[test]
+fn staff_cannot_write_or_read_the_chart() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let note = NoteRequest {
+        kind: EntryKind::Evolution,
+        text: "Paciente estável.".into(),
+        cid10: vec![],
+        sign: true,
+    };
+    let err = f.clinic.add_note(&f.staff, patient.id, note.clone()).unwrap_err();
+    assert_eq!(err.code(), "access.denied");
+    f.clinic.add_note(&f.doctor, patient.id, note).unwrap();
+    assert_eq!(
+        f.clinic.timeline(&f.staff, patient.id, None).unwrap_err().code(),
+        "access.denied"
+    );
+    assert_eq!(f.clinic.timeline(&f.doctor, patient.id, None).unwrap().len(), 1);
+    let export = f.clinic.export_patient(&f.staff, patient.id).unwrap();
+    assert!(export.chart.is_none());
+    assert_eq!(export.chart_omitted, Some("access.denied"));
+    let export = f.clinic.export_patient(&f.doctor, patient.id).unwrap();
+    assert_eq!(export.chart.unwrap().len(), 1);
+}
+
+#[test]
+fn booking_respects_hours_and_overlaps_and_lists_by_local_day() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    // Tuesday 1 Dec 2026, 09:00 in São Paulo (UTC−3).
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    let err = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:15:00Z"))
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.overlap");
+    // 22:00 local: outside the default 08:00–18:00.
+    let err = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-02T01:00:00Z"))
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.outside_working_hours");
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].local_start, "09:00");
+    assert_eq!(day[0].patient_name, "João da Silva");
+    // Check-in, then the slot's status shows it.
+    f.clinic
+        .set_appointment_status(&f.staff, a.id, AppointmentStatus::CheckedIn)
+        .unwrap();
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), Some(f.professional))
+        .unwrap();
+    assert_eq!(day[0].status, "checked_in");
+    // Cancelled appointments free the slot.
+    let b = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T14:00:00Z"))
+        .unwrap();
+    f.clinic
+        .set_appointment_status(&f.staff, b.id, AppointmentStatus::Cancelled)
+        .unwrap();
+    f.clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T14:00:00Z"))
+        .unwrap();
+    assert!(
+        f.clinic
+            .agenda_conflicts(&f.staff, jiff::civil::date(2026, 12, 1))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// NGS1.12.01/12.03: signed entries are immutable; corrections are new versions with a reason.
+#[test]
+fn signed_notes_are_amended_never_edited() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let note = NoteRequest {
+        kind: EntryKind::Evolution,
+        text: "PA 12x8.".into(),
+        cid10: vec![],
+        sign: false,
+    };
+    let draft = f.clinic.add_note(&f.doctor, patient.id, note).unwrap();
+    let err = f
+        .clinic
+        .amend_entry(&f.doctor, patient.id, draft.id, "PA 13x8.", "Erro de digitação")
+        .unwrap_err();
+    assert_eq!(err.code(), "chart.amendment_of_draft");
+    f.clinic.sign_entry(&f.doctor, patient.id, draft.id).unwrap();
+    let err = f.clinic.sign_entry(&f.doctor, patient.id, draft.id).unwrap_err();
+    assert_eq!(err.code(), "chart.signed_entry_immutable");
+    let err = f
+        .clinic
+        .amend_entry(&f.doctor, patient.id, draft.id, "PA 13x8.", "x")
+        .unwrap_err();
+    assert_eq!(err.code(), "chart.amendment_reason_required");
+    let amended = f
+        .clinic
+        .amend_entry(&f.doctor, patient.id, draft.id, "PA 13x8.", "Erro de digitação")
+        .unwrap();
+    assert_eq!(amended.amends, Some(draft.id));
+    let timeline = f.clinic.timeline(&f.doctor, patient.id, None).unwrap();
+    assert_eq!(timeline.len(), 1);
+    assert_eq!(timeline[0].current.text, "PA 13x8.");
+    assert_eq!(timeline[0].superseded, vec![draft.id]);
+    assert_eq!(f.clinic.chart_entries(&f.doctor, patient.id).unwrap().len(), 2);
+}
+
+#[test]
+fn every_action_is_audited_without_patient_data() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    f.clinic.export_patient(&f.doctor, patient.id).unwrap();
+    let conn = f.clinic.replica().conn();
+    let mut stmt = conn
+        .prepare("SELECT action, coalesce(record, '') FROM audit_log ORDER BY seq")
+        .unwrap();
+    let rows: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let actions: Vec<&str> = rows.iter().map(|(a, _)| a.as_str()).collect();
+    assert!(
+        actions.contains(&"patient.create") && actions.contains(&"patient.export"),
+        "{actions:?}"
+    );
+    // NGS1.07.06: no names or CPF in the audit trail.
+    for (action, record) in &rows {
+        for text in [action, record] {
+            assert!(!text.contains("João") && !text.contains("52998224725"));
+        }
+    }
+    let _ = &f.admin;
+}
+
+#[test]
+fn many_changes_compact_into_a_snapshot_and_still_load() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    for i in 0..150 {
+        let note = NoteRequest {
+            kind: EntryKind::Evolution,
+            text: format!("Nota {i}"),
+            cid10: vec![],
+            sign: i % 2 == 0,
+        };
+        f.clinic.add_note(&f.doctor, patient.id, note).unwrap();
+    }
+    let pending: i64 = f
+        .clinic
+        .replica()
+        .conn()
+        .query_row("SELECT count(*) FROM document_changes", [], |r| r.get(0))
+        .unwrap();
+    assert!(pending < crate::store::documents::COMPACT_AFTER, "{pending}");
+    assert_eq!(f.clinic.timeline(&f.doctor, patient.id, None).unwrap().len(), 150);
+}

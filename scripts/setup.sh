@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian/Ubuntu machine to build, run and test AtendeBem. Idempotent.
+#   - system packages (scripts/setup-system.sh)
+#   - the Rust toolchain's wasm32 target
+#   - cargo tools the checks need (cargo-deny), built from the crate registry
+#   - PostgreSQL running on 127.0.0.1 (used by the sync server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup-system.sh
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "erro: cargo não encontrado; instale o Rust 1.95.0 com rustup" >&2
+  exit 1
+fi
+
+# The toolchain pinned in rust-toolchain.toml, with the wasm target for shared-model's check.
+if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  echo "==> Instalando o alvo wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+CARGO_DENY_VERSION=0.20.2
+if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  echo "==> Instalando cargo-deny $CARGO_DENY_VERSION (compilado do crates.io)"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
+fi
+
+# PostgreSQL: start the local cluster if it is installed and not running.
+if command -v pg_ctlcluster >/dev/null 2>&1; then
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)
+  if [ -n "$version" ] && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then
+    echo "==> Iniciando o PostgreSQL $version"
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+fi

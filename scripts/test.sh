@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every check and test of AtendeBem:
+#   formatting, clippy (warnings are errors), shared-model for wasm32, cargo-deny
+#   (bans, licenses, sources) and the whole test suite (unit, property and end-to-end).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+step() { echo; echo "==> $*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (todo o workspace, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "shared-model para wasm32-unknown-unknown"
+cargo check -p shared-model --target wasm32-unknown-unknown --locked
+
+step "cargo deny check bans licenses sources"
+cargo deny --offline check bans licenses sources
+
+step "testes"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --locked --no-fail-fast
+  # nextest does not run doctests
+  cargo test --workspace --doc --locked
+else
+  cargo test --workspace --locked --no-fail-fast
+fi
+
+echo
+echo "Tudo certo: todas as verificações e testes passaram."

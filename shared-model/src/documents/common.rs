@@ -1,0 +1,242 @@
+//! What every document shares: the root header, the genesis change, loading and the CRDT
+//! operations (save, merge, fork, ...).
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjType, ReadDoc, ScalarValue, Value};
+
+use super::{DocumentError, DocumentKey, DocumentKind};
+use crate::ids::DeviceId;
+
+/// The newest root layout this build reads and writes. A document with a larger
+/// `schema_version` was written by a newer app and is refused ([`DocumentError::UnsupportedSchema`])
+/// rather than misread.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The three header fields at the root of every document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    pub schema_version: u32,
+    pub kind: DocumentKind,
+    /// Generation of the document. A document is re-created from its current state (dropping
+    /// the change history, e.g. to honour an LGPD deletion or anonymisation request that must
+    /// also erase old values from the history) under the same key with `epoch + 1`; replicas
+    /// holding an older epoch discard their copy instead of merging it back.
+    pub epoch: u32,
+}
+
+/// The automerge actor of a replica: the 16 bytes of its device id.
+///
+/// A device must keep one copy of each document (never two independent forks under the same
+/// actor), otherwise merging them fails with duplicate sequence numbers. Tests that need
+/// several forks use several device ids.
+#[must_use]
+pub fn actor_id(device: DeviceId) -> ActorId {
+    ActorId::from(device.as_uuid().as_bytes())
+}
+
+/// The CRDT operations shared by [`RegistryDoc`](super::RegistryDoc),
+/// [`ChartDoc`](super::ChartDoc) and [`AgendaDoc`](super::AgendaDoc).
+pub trait CrdtDocument: sealed::Inner + Sized {
+    /// The kind written in the root of this document type.
+    const KIND: DocumentKind;
+
+    /// Which document this is.
+    fn key(&self) -> DocumentKey;
+
+    /// Loads a whole document, checking its kind and schema version. The actor is random until
+    /// [`set_actor`](Self::set_actor) is called; call it before writing.
+    fn load(bytes: &[u8]) -> Result<Self, DocumentError> {
+        let doc = AutoCommit::load(bytes).map_err(|err| DocumentError::Corrupt {
+            detail: err.to_string(),
+        })?;
+        check_header(&doc, Self::KIND)?;
+        Self::wrap(doc)
+    }
+
+    /// The document's header.
+    fn header(&self) -> Result<Header, DocumentError> {
+        check_header(self.am(), Self::KIND)
+    }
+
+    /// The whole document, compacted.
+    fn save(&mut self) -> Vec<u8> {
+        self.am_mut().save()
+    }
+
+    /// The changes made or received since the last `save`/`save_incremental`.
+    fn save_incremental(&mut self) -> Vec<u8> {
+        self.am_mut().save_incremental()
+    }
+
+    /// Applies changes produced by another replica's `save_incremental` (or `save`); returns
+    /// the number of operations applied. The header is checked again afterwards, so changes
+    /// from a newer schema are reported.
+    fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocumentError> {
+        let applied = self
+            .am_mut()
+            .load_incremental(bytes)
+            .map_err(|err| DocumentError::Corrupt {
+                detail: err.to_string(),
+            })?;
+        check_header(self.am(), Self::KIND)?;
+        Ok(applied)
+    }
+
+    /// Merges `other` (the same document from another replica) into `self`.
+    fn merge(&mut self, other: &mut Self) -> Result<(), DocumentError> {
+        if self.key() != other.key() {
+            return Err(DocumentError::KeyMismatch);
+        }
+        self.am_mut().merge(other.am_mut())?;
+        check_header(self.am(), Self::KIND)?;
+        Ok(())
+    }
+
+    /// A copy of the document that writes as `device`.
+    fn fork(&mut self, device: DeviceId) -> Self {
+        let doc = self.am_mut().fork().with_actor(actor_id(device));
+        self.rewrap(doc)
+    }
+
+    /// The hashes of the latest changes.
+    fn heads(&mut self) -> Vec<ChangeHash> {
+        self.am_mut().get_heads()
+    }
+
+    fn actor(&self) -> &ActorId {
+        self.am().get_actor()
+    }
+
+    /// Writes from now on as `device`.
+    fn set_actor(&mut self, device: DeviceId) {
+        self.am_mut().set_actor(actor_id(device));
+    }
+}
+
+pub(crate) mod sealed {
+    use automerge::AutoCommit;
+
+    use crate::documents::DocumentError;
+
+    /// Access to the wrapped automerge document, kept out of the public API so that every
+    /// write goes through the domain rules.
+    pub trait Inner {
+        fn am(&self) -> &AutoCommit;
+        fn am_mut(&mut self) -> &mut AutoCommit;
+        /// Wraps a loaded document whose header was checked.
+        fn wrap(doc: AutoCommit) -> Result<Self, DocumentError>
+        where
+            Self: Sized;
+        /// Wraps a fork of `self` (same key).
+        fn rewrap(&self, doc: AutoCommit) -> Self
+        where
+            Self: Sized;
+    }
+}
+
+/// One scalar field of the genesis change.
+pub(crate) enum GenesisField {
+    Str(&'static str, String),
+    Map(&'static str),
+    List(&'static [&'static str], &'static str),
+}
+
+/// Creates `key`'s genesis: the header plus `fields`, committed by an actor derived from the key
+/// with time 0, so every replica creating the document produces the byte-identical change and
+/// they all share the root objects. Then switches to `device`'s actor.
+pub(crate) fn genesis(
+    key: DocumentKey,
+    fields: &[GenesisField],
+    device: DeviceId,
+) -> Result<AutoCommit, DocumentError> {
+    let mut actor = b"atendebem:genesis:".to_vec();
+    actor.extend_from_slice(key.to_string().as_bytes());
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    let root = automerge::ROOT;
+    doc.put(&root, "schema_version", u64::from(SCHEMA_VERSION))?;
+    doc.put(&root, "kind", key.kind().as_str())?;
+    doc.put(&root, "epoch", 0_u64)?;
+    for field in fields {
+        match field {
+            GenesisField::Str(name, value) => doc.put(&root, *name, value.as_str())?,
+            GenesisField::Map(name) => {
+                doc.put_object(&root, *name, ObjType::Map)?;
+            }
+            GenesisField::List(path, name) => {
+                let mut obj = root.clone();
+                for step in *path {
+                    obj = match doc.get(&obj, *step)? {
+                        Some((Value::Object(_), id)) => id,
+                        _ => doc.put_object(&obj, *step, ObjType::Map)?,
+                    };
+                }
+                doc.put_object(&obj, *name, ObjType::List)?;
+            }
+        }
+    }
+    doc.commit_with(CommitOptions::default().with_time(0));
+    doc.set_actor(actor_id(device));
+    Ok(doc)
+}
+
+/// The object at `prop` of the root (a map created by the genesis).
+pub(crate) fn root_map(doc: &AutoCommit, prop: &str) -> Result<automerge::ObjId, DocumentError> {
+    match doc.get(automerge::ROOT, prop)? {
+        Some((Value::Object(ObjType::Map), id)) => Ok(id),
+        _ => Err(DocumentError::Malformed {
+            detail: format!("missing root map {prop}"),
+        }),
+    }
+}
+
+/// Commits pending operations, stamping the change with `now` (advisory, seconds).
+pub(crate) fn commit(doc: &mut AutoCommit, now: Option<jiff::Timestamp>) {
+    let options = match now {
+        Some(now) => CommitOptions::default().with_time(now.as_second()),
+        None => CommitOptions::default(),
+    };
+    doc.commit_with(options);
+}
+
+fn check_header(doc: &AutoCommit, expected: DocumentKind) -> Result<Header, DocumentError> {
+    let scalar = |prop: &str| -> Result<ScalarValue, DocumentError> {
+        match doc.get(automerge::ROOT, prop) {
+            Ok(Some((Value::Scalar(value), _))) => Ok(value.into_owned()),
+            _ => Err(DocumentError::Corrupt {
+                detail: format!("missing header field {prop}"),
+            }),
+        }
+    };
+    let number = |prop: &str| -> Result<u32, DocumentError> {
+        match scalar(prop)? {
+            ScalarValue::Uint(n) => u32::try_from(n).ok(),
+            ScalarValue::Int(n) => u32::try_from(n).ok(),
+            _ => None,
+        }
+        .ok_or_else(|| DocumentError::Corrupt {
+            detail: format!("header field {prop} is not a number"),
+        })
+    };
+    let kind = match scalar("kind")? {
+        ScalarValue::Str(text) => text.to_string(),
+        _ => String::new(),
+    };
+    if kind != expected.as_str() {
+        return Err(DocumentError::WrongKind {
+            expected,
+            found: kind,
+        });
+    }
+    let schema_version = number("schema_version")?;
+    if schema_version > SCHEMA_VERSION {
+        return Err(DocumentError::UnsupportedSchema {
+            found: schema_version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(Header {
+        schema_version,
+        kind: expected,
+        epoch: number("epoch")?,
+    })
+}

@@ -1,0 +1,33 @@
+//! The automerge CRDT documents: patient registry, clinical chart, agenda.
+//!
+//! **Invariant:** every document root carries `schema_version`, `kind` and `epoch`, and is
+//! created by a deterministic *genesis* change, so two replicas that create the same document
+//! offline (same [`DocumentKey`]) share its root objects and merge cleanly. Domain writes go
+//! through the typed wrappers ([`RegistryDoc`], [`ChartDoc`], [`AgendaDoc`]), which run the
+//! area's rules before touching the document.
+//!
+//! **Boundary:** no IO. Callers persist [`CrdtDocument::save`] /
+//! [`CrdtDocument::save_incremental`] bytes and pass `now` in. Encodings are described in
+//! [`codec`].
+
+mod agenda_doc;
+mod chart_doc;
+pub mod codec;
+mod common;
+mod error;
+mod key;
+mod registry_doc;
+
+#[cfg(test)]
+mod agenda_tests;
+#[cfg(test)]
+mod convergence_tests;
+#[cfg(test)]
+mod merge_tests;
+
+pub use agenda_doc::{AgendaConflict, AgendaDoc};
+pub use chart_doc::{ChartDoc, EntryConflict};
+pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_id};
+pub use error::DocumentError;
+pub use key::{DocumentKey, DocumentKind, YearMonth};
+pub use registry_doc::RegistryDoc;

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `atendebem` binary against real SQLCipher replicas in temporary
+//! directories. One binary (it links once), one module per flow.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod backup_restore;
+mod bad_input;
+mod cli_forms;
+mod encryption;
+mod sigkill;
