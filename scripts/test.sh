@@ -20,9 +20,11 @@ step "shared-model para wasm32-unknown-unknown"
 cargo check -p shared-model --target wasm32-unknown-unknown --locked
 
 step "cargo deny check bans licenses sources"
-cargo deny --offline check bans licenses sources
+cargo deny check bans licenses sources
 
 step "testes"
+# The end-to-end tests drive the real `atendebem` binary: build it first.
+cargo build -p atendebem-cli --locked
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
   # nextest does not run doctests

@@ -133,6 +133,30 @@ fn backup_restores_into_a_new_directory_and_a_flipped_byte_aborts() {
         }
     }
 
+    // A flipped byte in the header's KDF salt: the checksum covers the KDF parameters too, so
+    // this is corruption, not a wrong passphrase (NGS1.04.05), and nothing is restored.
+    let salt_at = bytes
+        .windows(8)
+        .position(|w| w == b"\"salt\":\"")
+        .expect("salt no cabeçalho")
+        + 8;
+    let mut flipped = bytes.clone();
+    flipped[salt_at] ^= 0x01;
+    let flipped_file = source.scratch("sal-virado.atendebem-backup");
+    std::fs::write(&flipped_file, &flipped).expect("gravar backup alterado");
+    let broken = Replica::uninitialized();
+    let out = broken.run_env(
+        &[
+            "restore",
+            "--from",
+            flipped_file.to_str().expect("UTF-8"),
+            "--json",
+        ],
+        &backup_env,
+    );
+    assert_eq!(failure(&out).code, "backup.corrupt");
+    assert!(!broken.db_path().exists(), "sal alterado: nada restaurado");
+
     // Wrong backup passphrase and a file that is not a backup.
     let wrong = Replica::uninitialized();
     let out = wrong.run_env(

@@ -1,6 +1,6 @@
 //! The exact command forms scripts rely on: each one works and what it prints parses.
 
-use atendebem_e2e::{Replica, cpf_from_base, local_rfc3339, next, stdout};
+use atendebem_e2e::{Replica, cpf_from_base, format_cpf, local_rfc3339, next, stdout};
 use jiff::civil::Weekday;
 use serde_json::Value;
 
@@ -33,7 +33,8 @@ fn registry_agenda_chart_and_export_forms() {
     assert_eq!(joao["cpf"], "52998224725", "CPF guardado só com dígitos");
     assert_eq!(joao["birth_date"], "1980-05-04");
     assert_eq!(joao["cns"], "898001160618390");
-    let other = replica.add_patient("Maria Souza", Some(&cpf_from_base([1, 2, 3, 4, 5, 6, 7, 8, 9])));
+    let other_cpf = cpf_from_base([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    let other = replica.add_patient("Maria Souza", Some(&other_cpf));
 
     // patient search: accent- and case-insensitive name prefixes, CPF with or without punctuation.
     for query in [
@@ -50,6 +51,7 @@ fn registry_agenda_chart_and_export_forms() {
         assert_eq!(replica.search_ids(query), [joao_id.as_str()], "busca {query:?}");
     }
     assert_eq!(replica.search_ids("maria"), [other.as_str()]);
+    assert_eq!(replica.search_ids(&format_cpf(&other_cpf)), [other.as_str()]);
     assert!(
         replica.search_ids("joao souza").is_empty(),
         "todas as palavras são exigidas"

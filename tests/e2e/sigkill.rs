@@ -198,7 +198,7 @@ fn verify(conn: &Connection, printed: &[String], this_run: &[String], iteration:
     };
     let index = set("SELECT patient_id FROM patient_index");
     let documents = set("SELECT substr(doc_key, 10) FROM documents WHERE doc_key LIKE 'registry/%'");
-    let fts = set("SELECT patient_id FROM patient_search");
+    let fts = set("SELECT p.patient_id FROM patient_search s JOIN patient_index p ON p.rowid = s.rowid");
     let audited = set("SELECT record FROM audit_log WHERE action = 'patient.create'");
     for id in printed {
         assert!(
@@ -230,7 +230,8 @@ fn verify(conn: &Connection, printed: &[String], this_run: &[String], iteration:
         assert_eq!(doc, 1, "{context}: registry/{id}");
         let row: i64 = conn
             .query_row(
-                "SELECT count(*) FROM patient_search WHERE patient_id = ?1",
+                "SELECT count(*) FROM patient_search s JOIN patient_index p ON p.rowid = s.rowid \
+                 WHERE p.patient_id = ?1",
                 [id],
                 |r| r.get(0),
             )

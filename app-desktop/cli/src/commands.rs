@@ -188,7 +188,6 @@ fn patient(
     let session = clinic.session(as_user, Role::Staff)?;
     match cmd {
         PatientCommand::Add(a) => {
-            let today = clinic.settings().time_zone.to_local(clinic.now()).date();
             let mut input = NewPatient::named(&a.name);
             input.cpf = a
                 .cpf
@@ -232,7 +231,6 @@ fn patient(
                 .map_err(CoreError::domain)?
                 .into_iter()
                 .collect();
-            let _ = today;
             let patient = clinic.add_patient(&session, input)?;
             output::json(&patient)
         }

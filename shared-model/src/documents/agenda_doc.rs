@@ -4,6 +4,7 @@
 //! Root: `{schema_version, kind: "agenda", epoch, professional, month: "YYYY-MM",
 //! working_hours: {weekly: [...], exceptions: [...]}, appointments: {<appointment id>: {...}}}`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use automerge::AutoCommit;
@@ -23,6 +24,10 @@ pub struct AgendaDoc {
     doc: AutoCommit,
     professional: ProfessionalId,
     month: YearMonth,
+    /// Hydrated appointments, kept in step by [`put`](Self::put) and dropped whenever the
+    /// automerge document is reached mutably from outside (merge, incremental load, save), so
+    /// booking many appointments in one document does not re-hydrate it every time.
+    cache: RefCell<Option<BTreeMap<AppointmentId, Appointment>>>,
 }
 
 /// Two active appointments of the professional that overlap, typically booked for the same slot
@@ -54,6 +59,7 @@ impl AgendaDoc {
             doc,
             professional,
             month,
+            cache: RefCell::new(None),
         })
     }
 
@@ -69,12 +75,16 @@ impl AgendaDoc {
 
     /// Every appointment (cancelled ones included), by start time.
     pub fn appointments(&self) -> Result<Vec<Appointment>, DocumentError> {
-        let map: BTreeMap<AppointmentId, Appointment> = autosurgeon::map_with_parseable_keys::hydrate(
-            &self.doc,
-            &automerge::ROOT,
-            "appointments".into(),
-        )?;
-        let mut appointments: Vec<Appointment> = map.into_values().collect();
+        let mut cache = self.cache.borrow_mut();
+        let map = match &mut *cache {
+            Some(map) => map,
+            None => cache.insert(autosurgeon::map_with_parseable_keys::hydrate(
+                &self.doc,
+                &automerge::ROOT,
+                "appointments".into(),
+            )?),
+        };
+        let mut appointments: Vec<Appointment> = map.values().cloned().collect();
         appointments.sort_by_key(|a| (a.start, a.id));
         Ok(appointments)
     }
@@ -195,6 +205,13 @@ impl AgendaDoc {
         )
         .map_err(DocumentError::from)?;
         commit(&mut self.doc, Some(now));
+        if let Some(map) = self.cache.get_mut() {
+            // What the document now holds (instants as stored), not the caller's copy.
+            let stored: Appointment =
+                autosurgeon::hydrate_prop(&self.doc, &appointments, appointment.id.to_string().as_str())
+                    .map_err(DocumentError::from)?;
+            map.insert(stored.id, stored);
+        }
         Ok(())
     }
 }
@@ -204,6 +221,7 @@ impl sealed::Inner for AgendaDoc {
         &self.doc
     }
     fn am_mut(&mut self) -> &mut AutoCommit {
+        *self.cache.get_mut() = None;
         &mut self.doc
     }
     fn wrap(doc: AutoCommit) -> Result<Self, DocumentError> {
@@ -213,6 +231,7 @@ impl sealed::Inner for AgendaDoc {
             doc,
             professional,
             month,
+            cache: RefCell::new(None),
         })
     }
     fn rewrap(&self, doc: AutoCommit) -> Self {
@@ -220,6 +239,7 @@ impl sealed::Inner for AgendaDoc {
             doc,
             professional: self.professional,
             month: self.month,
+            cache: RefCell::new(None),
         }
     }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use shared_model::access::{Action, Area, require};
 use shared_model::charting::{EntryKind, NewEntry};
 use shared_model::documents::{AgendaDoc, ChartDoc, DocumentKey, RegistryDoc, YearMonth};
+use shared_model::identity::Role;
 use shared_model::ids::{PatientId, UserId};
 use shared_model::registry::{
     Address, Cbo, ConsentPurpose, NewConsent, NewHealthPlanCard, NewPatient, NewProfessional, Patient, Sex,
@@ -18,10 +19,10 @@ use shared_model::values::{Cep, Cid10, Cns, CouncilRegistration, Cpf, Email, Mon
 
 use super::names::*;
 use crate::error::CoreError;
-use crate::services::documents::{Loaded, fresh};
+use crate::services::documents::{Loaded, fresh, load};
 use crate::services::registry::index_row;
 use crate::services::{Clinic, NewProfessionalRecord, ProfessionalRecord, Session};
-use crate::store::patients;
+use crate::store::{charts, patients};
 
 /// How big a demo clinic to make.
 #[derive(Debug, Clone, Copy)]
@@ -64,11 +65,21 @@ pub fn generate(
 
     // 1. Professionals (with their logins) and reception users, through the services.
     let mut professionals = Vec::new();
+    // A second run on the same replica reuses the professionals it already has.
+    let existing = clinic.professionals()?;
     for (name, council, cbo, specialty) in PROFESSIONALS {
+        let registration = CouncilRegistration::parse(council).map_err(CoreError::domain)?;
+        if let Some(record) = existing
+            .iter()
+            .find(|p| p.professional.registration == registration)
+        {
+            professionals.push(record.clone());
+            continue;
+        }
         let professional = NewProfessional {
             user_id: None,
             name: (*name).to_owned(),
-            registration: CouncilRegistration::parse(council).map_err(CoreError::domain)?,
+            registration,
             specialties: vec![(*specialty).to_owned()],
             cbo: Cbo::parse(cbo).map_err(CoreError::domain)?,
         };
@@ -80,18 +91,21 @@ pub fn generate(
             },
         )?);
     }
-    for name in ["Recepção — Sandra Moreira", "Recepção — Caio Teixeira"] {
-        clinic.add_user(session, name, shared_model::identity::Role::Staff)?;
+    let users = clinic.users()?;
+    for (name, role) in [
+        ("Recepção — Sandra Moreira", Role::Staff),
+        ("Recepção — Caio Teixeira", Role::Staff),
+        ("Contabilidade — Tânia Rocha", Role::Viewer),
+    ] {
+        if !users.iter().any(|u| u.name == name) {
+            clinic.add_user(session, name, role)?;
+        }
     }
-    clinic.add_user(
-        session,
-        "Contabilidade — Tânia Rocha",
-        shared_model::identity::Role::Viewer,
-    )?;
 
     // 2. Patients.
     let mut all_patients = Vec::with_capacity(options.patients as usize);
-    let mut used_cpfs = std::collections::HashSet::new();
+    // CPFs already registered stay unique (a second demo run adds new patients).
+    let mut used_cpfs = patients::all_cpfs(clinic.replica().conn())?;
     for _ in 0..options.patients {
         let patient = random_patient(&mut rng, today, now, session.user, &mut used_cpfs)?;
         all_patients.push(patient);
@@ -141,11 +155,18 @@ pub fn generate(
                 let entry = match agendas.entry(key.to_string()) {
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
-                        let mut doc = AgendaDoc::new(record.professional.id, month, device)
-                            .map_err(CoreError::domain)?;
-                        doc.set_working_hours(&record.working_hours)
-                            .map_err(CoreError::domain)?;
-                        e.insert((key, fresh(doc)))
+                        // An agenda a previous run (or a person) already started is continued.
+                        let loaded = match load::<AgendaDoc>(clinic.replica().conn(), &key, device)? {
+                            Some(loaded) => loaded,
+                            None => {
+                                let mut doc = AgendaDoc::new(record.professional.id, month, device)
+                                    .map_err(CoreError::domain)?;
+                                doc.set_working_hours(&record.working_hours)
+                                    .map_err(CoreError::domain)?;
+                                fresh(doc)
+                            }
+                        };
+                        e.insert((key, loaded))
                     }
                 };
                 let kind = if visit == 0 {
@@ -235,6 +256,11 @@ pub fn generate(
                         index == 0,
                     )?;
                 }
+                charts::replace(
+                    tx,
+                    &patient.to_string(),
+                    &chart.entries().map_err(CoreError::domain)?,
+                )?;
                 let mut loaded = fresh(chart);
                 loaded.store(tx, now.as_millisecond())?;
             }

@@ -9,7 +9,7 @@ use shared_model::values::Cid10;
 use super::documents::{self, fresh};
 use super::{Clinic, Session};
 use crate::error::CoreError;
-use crate::store::patients;
+use crate::store::{charts, patients};
 
 /// Input for [`Clinic::add_note`].
 #[derive(Debug, Clone)]
@@ -59,6 +59,7 @@ impl Clinic {
             }
             let entry = chart.doc.entry(id).map_err(CoreError::domain)?;
             chart.store(tx, now.as_millisecond())?;
+            charts::upsert(tx, &patient.to_string(), std::slice::from_ref(&entry))?;
             self.audit(tx, Some(session), "chart.entry.create", Some(&id.to_string()))?;
             if request.sign {
                 self.audit(tx, Some(session), "chart.entry.sign", Some(&id.to_string()))?;
@@ -99,19 +100,18 @@ impl Clinic {
         })
     }
 
-    /// The chart's timeline, newest first, current versions with their history.
+    /// The chart's timeline, newest first, current versions with their history. Read from the
+    /// chart projection (kept in step with the document in every write transaction).
     pub fn timeline(
         &self,
         session: &Session,
         patient: PatientId,
         filter: Option<EntryKind>,
     ) -> Result<Vec<TimelineItem>, CoreError> {
-        require(session.role, Area::ClinicalChart, Action::Read)?;
-        match documents::read::<ChartDoc>(self.replica.conn(), &DocumentKey::Chart(patient))? {
-            Some(chart) => chart.timeline(filter).map_err(CoreError::domain),
-            None if patients::get(self.replica.conn(), &patient.to_string())?.is_some() => Ok(Vec::new()),
-            None => Err(CoreError::PatientNotFound),
-        }
+        Ok(shared_model::charting::timeline(
+            &self.chart_entries(session, patient)?,
+            filter,
+        ))
     }
 
     /// Every entry of a patient's chart, every version (for exports).
@@ -121,10 +121,12 @@ impl Clinic {
         patient: PatientId,
     ) -> Result<Vec<ClinicalEntry>, CoreError> {
         require(session.role, Area::ClinicalChart, Action::Read)?;
-        match documents::read::<ChartDoc>(self.replica.conn(), &DocumentKey::Chart(patient))? {
-            Some(chart) => chart.entries().map_err(CoreError::domain),
-            None => Ok(Vec::new()),
+        let conn = self.replica.conn();
+        let entries = charts::entries(conn, &patient.to_string())?;
+        if entries.is_empty() && patients::get(conn, &patient.to_string())?.is_none() {
+            return Err(CoreError::PatientNotFound);
         }
+        Ok(entries)
     }
 
     fn change_chart(
@@ -146,6 +148,7 @@ impl Clinic {
                 documents::load::<ChartDoc>(tx, &key, device)?.ok_or(CoreError::PatientNotFound)?;
             let entry = change(&mut chart.doc, now, device)?;
             chart.store(tx, now.as_millisecond())?;
+            charts::upsert(tx, &patient.to_string(), std::slice::from_ref(&entry))?;
             self.audit(tx, Some(session), action, Some(&entry.id.to_string()))?;
             Ok(entry)
         })

@@ -8,11 +8,13 @@
 mod charting;
 pub(crate) mod documents;
 mod export;
+mod maintenance;
 pub(crate) mod registry;
 mod scheduling;
 
 pub use charting::NoteRequest;
 pub use export::PatientExport;
+pub use maintenance::RebuildReport;
 pub use registry::{NewProfessionalRecord, ProfessionalRecord};
 pub use scheduling::{AgendaItem, BookRequest};
 

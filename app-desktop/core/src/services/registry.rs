@@ -99,6 +99,17 @@ impl Clinic {
             professional_id: Some(record.professional.id.to_string()),
             active: true,
         };
+        let registration = record.professional.registration.to_string();
+        if self
+            .professionals()?
+            .iter()
+            .any(|p| p.professional.registration.to_string() == registration)
+        {
+            return Err(CoreError::Domain {
+                code: "professional.duplicate_registration",
+                message: "já existe um profissional com este registro no conselho".to_owned(),
+            });
+        }
         let now_ms = self.clock.now().as_millisecond();
         self.replica.write(|tx| {
             people::upsert_professional(tx, &record.professional.id.to_string(), &user.name, &json)?;

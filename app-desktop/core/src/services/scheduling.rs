@@ -219,10 +219,19 @@ impl Clinic {
         now: Timestamp,
     ) -> Result<(), CoreError> {
         agenda.store(tx, now.as_millisecond())?;
+        self.index_agenda(tx, key, &agenda.doc)
+    }
+
+    /// Replaces the appointment-index rows of one agenda document.
+    pub(crate) fn index_agenda(
+        &self,
+        tx: &rusqlite::Connection,
+        key: &DocumentKey,
+        agenda: &AgendaDoc,
+    ) -> Result<(), CoreError> {
         let tz = &self.settings.time_zone;
         let key_text = key.to_string();
         let rows: Vec<AppointmentRow> = agenda
-            .doc
             .appointments()
             .map_err(CoreError::domain)?
             .into_iter()

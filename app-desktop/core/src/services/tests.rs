@@ -274,7 +274,6 @@ fn every_action_is_audited_without_patient_data() {
             assert!(!text.contains("João") && !text.contains("52998224725"));
         }
     }
-    let _ = &f.admin;
 }
 
 #[test]
@@ -298,4 +297,29 @@ fn many_changes_compact_into_a_snapshot_and_still_load() {
         .unwrap();
     assert!(pending < crate::store::documents::COMPACT_AFTER, "{pending}");
     assert_eq!(f.clinic.timeline(&f.doctor, patient.id, None).unwrap().len(), 150);
+}
+
+#[test]
+fn demo_twice_keeps_cpfs_and_registrations_unique() {
+    let mut f = fixture();
+    let options = crate::demo::DemoOptions {
+        patients: 40,
+        seed: 5,
+        months: 2,
+    };
+    let first = crate::demo::generate(&mut f.clinic, &f.admin, options).unwrap();
+    assert!(first.appointments > 0 && first.chart_entries > 0);
+    crate::demo::generate(&mut f.clinic, &f.admin, options).unwrap();
+    let conn = f.clinic.replica().conn();
+    let duplicates: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT cpf FROM patient_index WHERE cpf IS NOT NULL GROUP BY cpf HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(duplicates, 0);
+    assert_eq!(count(&f, "patient_index"), 80);
+    // Seven demo professionals, each once; the fixture's CRM/SP 123456 is reused, not repeated.
+    assert_eq!(f.clinic.professionals().unwrap().len(), 7);
 }

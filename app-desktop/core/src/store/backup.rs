@@ -24,7 +24,9 @@ const FORMAT: u32 = 1;
 struct Header {
     format: u32,
     kdf: KdfParams,
-    payload_sha256: String,
+    /// SHA-256 over the KDF parameters (as JSON), the schema version and the payload, so a
+    /// change anywhere — salt included — is reported as corruption, not as a wrong passphrase.
+    sha256: String,
     schema_version: i64,
 }
 
@@ -47,10 +49,11 @@ impl Replica {
         let schema_version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         export_to(&self.conn, &tmp, &key, schema_version)?;
         let payload = std::fs::read(&tmp).map_err(|e| CoreError::io("ler a cópia do backup", e))?;
+        let sha256 = checksum(&kdf, schema_version, &payload)?;
         let header = Header {
             format: FORMAT,
             kdf,
-            payload_sha256: sha256_hex(&payload),
+            sha256,
             schema_version,
         };
         let header_json = serde_json::to_vec(&header).map_err(|_| CoreError::BackupNotABackup)?;
@@ -81,7 +84,7 @@ impl Replica {
         }
         let bytes = std::fs::read(backup).map_err(|e| CoreError::io("ler o arquivo de backup", e))?;
         let (header, payload) = parse(&bytes)?;
-        if sha256_hex(payload) != header.payload_sha256 {
+        if checksum(&header.kdf, header.schema_version, payload)? != header.sha256 {
             return Err(CoreError::BackupCorrupt);
         }
         if header.schema_version > migrations::LATEST {
@@ -175,8 +178,13 @@ fn parse(bytes: &[u8]) -> Result<(Header, &[u8]), CoreError> {
     Ok((header, payload))
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+fn checksum(kdf: &KdfParams, schema_version: i64, payload: &[u8]) -> Result<String, CoreError> {
+    let kdf_json = serde_json::to_vec(kdf).map_err(|_| CoreError::BackupCorrupt)?;
+    let mut hasher = Sha256::new();
+    hasher.update(&kdf_json);
+    hasher.update(schema_version.to_le_bytes());
+    hasher.update(payload);
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn temp_path(target: &Path, label: &str) -> PathBuf {

@@ -10,6 +10,7 @@
 
 pub mod appointments;
 mod backup;
+pub mod charts;
 pub mod documents;
 mod migrations;
 pub mod patients;
@@ -158,18 +159,27 @@ impl Replica {
     }
 
     fn configure(&mut self) -> Result<(), CoreError> {
-        self.conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .map_err(map_open_error)?;
-        self.conn.pragma_update(None, "synchronous", "FULL")?;
-        self.conn.pragma_update(None, "foreign_keys", "ON")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(())
+        apply_pragmas(&self.conn)
     }
 
     fn migrate(&mut self) -> Result<(), CoreError> {
         migrations::apply(&mut self.conn)
     }
+}
+
+/// The connection settings of every replica (the benchmarks use them too, so their figures are
+/// the product's): WAL with `synchronous = FULL` (a committed transaction survives power loss), a
+/// 32 MiB page cache (decrypted pages stay in memory instead of being decrypted again on every
+/// read), temporary tables in memory (never on disk), foreign keys on.
+pub fn apply_pragmas(conn: &Connection) -> Result<(), CoreError> {
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(map_open_error)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "cache_size", -32_768)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
 }
 
 /// Opens a SQLCipher connection with `key`. SQLCipher 4 defaults (page size, HMAC-SHA512, KDF

@@ -25,11 +25,11 @@ pub type SearchHit = PatientRow;
 /// Inserts or replaces a patient's index rows.
 pub fn upsert(conn: &Connection, row: &PatientRow, now_ms: i64) -> Result<(), CoreError> {
     conn.prepare_cached(
-        "INSERT INTO patient_index (patient_id, name, social_name, cpf, cns, birth_date, updated_at_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO patient_index (patient_id, name, social_name, cpf, cns, birth_date, sort_key, updated_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (patient_id) DO UPDATE SET name = excluded.name, social_name = excluded.social_name,
            cpf = excluded.cpf, cns = excluded.cns, birth_date = excluded.birth_date,
-           updated_at_ms = excluded.updated_at_ms",
+           sort_key = excluded.sort_key, updated_at_ms = excluded.updated_at_ms",
     )?
     .execute(params![
         row.patient_id,
@@ -38,20 +38,18 @@ pub fn upsert(conn: &Connection, row: &PatientRow, now_ms: i64) -> Result<(), Co
         row.cpf,
         row.cns,
         row.birth_date,
+        sort_key(row.social_name.as_deref().unwrap_or(&row.name)),
         now_ms
     ])?;
-    conn.prepare_cached("DELETE FROM patient_search WHERE patient_id = ?1")?
-        .execute(params![row.patient_id])?;
+    let rowid: i64 = conn
+        .prepare_cached("SELECT rowid FROM patient_index WHERE patient_id = ?1")?
+        .query_row(params![row.patient_id], |r| r.get(0))?;
+    conn.prepare_cached("DELETE FROM patient_search WHERE rowid = ?1")?
+        .execute(params![rowid])?;
     conn.prepare_cached(
-        "INSERT INTO patient_search (patient_id, name, social_name, cpf, cns) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO patient_search (rowid, name, social_name, cpf, cns) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![
-        row.patient_id,
-        row.name,
-        row.social_name,
-        row.cpf,
-        row.cns
-    ])?;
+    .execute(params![rowid, row.name, row.social_name, row.cpf, row.cns])?;
     Ok(())
 }
 
@@ -72,26 +70,80 @@ pub fn find_by_cpf(conn: &Connection, cpf_digits: &str) -> Result<Option<String>
         .optional()?)
 }
 
+/// Every CPF (11 digits) in the index.
+pub fn all_cpfs(conn: &Connection) -> Result<std::collections::HashSet<String>, CoreError> {
+    let mut stmt = conn.prepare("SELECT cpf FROM patient_index WHERE cpf IS NOT NULL")?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    rows.collect::<Result<_, _>>().map_err(Into::into)
+}
+
 pub fn count(conn: &Connection) -> Result<i64, CoreError> {
     Ok(conn.query_row("SELECT count(*) FROM patient_index", [], |row| row.get(0))?)
 }
 
 /// Search as you type: accent- and case-insensitive prefix match on every word of the name or
 /// social name ("joao silva" finds "João da Silva"), or by CPF/CNS digits with or without
-/// punctuation. An empty query returns nothing.
+/// punctuation. Results are in alphabetical order (accents ignored). An empty query returns
+/// nothing.
+///
+/// Cost stays flat whatever the query: the matching row ids come from FTS5 without ranking; when
+/// there are few (the usual case once a person has typed a few letters) those rows are read and
+/// sorted; when there are very many (one or two common letters) the name-ordered index is walked
+/// and stops at `limit` matches.
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<SearchHit>, CoreError> {
+    const FEW: u32 = 500;
     let Some(fts_query) = build_fts_query(query) else {
         return Ok(Vec::new());
     };
+    let mut stmt =
+        conn.prepare_cached("SELECT rowid FROM patient_search WHERE patient_search MATCH ?1 LIMIT ?2")?;
+    let rowids: Vec<i64> = stmt
+        .query_map(params![fts_query, FEW + 1], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    if rowids.len() > FEW as usize {
+        let mut stmt = conn.prepare_cached(
+            "SELECT patient_id, name, social_name, cpf, cns, birth_date FROM patient_index INDEXED BY patient_index_by_sort
+             WHERE rowid IN (SELECT rowid FROM patient_search WHERE patient_search MATCH ?1)
+             ORDER BY sort_key LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![fts_query, limit], read_row)?;
+        return rows.collect::<Result<_, _>>().map_err(Into::into);
+    }
     let mut stmt = conn.prepare_cached(
-        "SELECT p.patient_id, p.name, p.social_name, p.cpf, p.cns, p.birth_date
-         FROM patient_search s JOIN patient_index p ON p.patient_id = s.patient_id
-         WHERE patient_search MATCH ?1
-         ORDER BY s.rank, p.name
-         LIMIT ?2",
+        "SELECT patient_id, name, social_name, cpf, cns, birth_date, sort_key FROM patient_index WHERE rowid = ?1",
     )?;
-    let rows = stmt.query_map(params![fts_query, limit], read_row)?;
-    rows.collect::<Result<_, _>>().map_err(Into::into)
+    let mut hits = Vec::with_capacity(rowids.len());
+    for rowid in rowids {
+        let hit = stmt.query_row(params![rowid], |row| {
+            Ok((row.get::<_, String>(6)?, read_row(row)?))
+        })?;
+        hits.push(hit);
+    }
+    hits.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(hits
+        .into_iter()
+        .take(limit as usize)
+        .map(|(_, hit)| hit)
+        .collect())
+}
+
+/// The ordering key of a name: lower case with the accents of Portuguese (and other Latin
+/// languages) removed, so "Álvaro" sorts with "Alberto", not after "Zélia".
+pub fn sort_key(name: &str) -> String {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ý' | 'ÿ' => 'y',
+            c => c,
+        })
+        .collect()
 }
 
 /// Turns what a person typed into an FTS5 query, or `None` if there is nothing to search.

@@ -129,6 +129,9 @@ fn backup_restores_and_a_flipped_byte_aborts_the_restore() {
     replica
         .write(|tx| people::audit(tx, 1, None, "device", "replica.created", None))
         .unwrap();
+    // Back up a reopened replica (opened without the create flag, as every later run is).
+    drop(replica);
+    let replica = Replica::open(&dir.path().join("a"), access(&keychain, &none)).unwrap();
     let backup_path = dir.path().join("copia.atendebem-backup");
     let pass = Passphrase::new("backup-senha-1".into());
     replica.backup(&backup_path, &pass).unwrap();
@@ -212,4 +215,61 @@ fn audit_log_is_append_only() {
             .execute("UPDATE audit_log SET action = 'y'", [])
             .is_err()
     );
+}
+
+/// Both search strategies (few matches: read and sort; many: walk the name index) return the
+/// alphabetically first matches, accents ignored.
+#[test]
+fn search_orders_alphabetically_with_few_and_many_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    let keychain = MemoryKeychain::default();
+    let none = FixedPassphrase(None);
+    let replica = Replica::create(dir.path(), KeyPreference::Auto, access(&keychain, &none)).unwrap();
+    const FIRST: [&str; 5] = ["João", "Joana", "Jéssica", "Álvaro", "Zélia"];
+    const LAST: [&str; 7] = ["Silva", "Souza", "Araújo", "Lima", "Sá", "Gomes", "Brandão"];
+    replica
+        .write(|tx| {
+            for i in 0..3000 {
+                let name = format!("{} {} da Costa {}", FIRST[i % 5], LAST[(i / 5) % 7], i);
+                let row = PatientRow {
+                    patient_id: format!("p{i:05}"),
+                    name,
+                    social_name: None,
+                    cpf: None,
+                    cns: None,
+                    birth_date: None,
+                };
+                patients::upsert(tx, &row, 0)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let conn = replica.conn();
+    let check_sorted = |hits: &[SearchHit]| {
+        let keys: Vec<String> = hits.iter().map(|h| patients::sort_key(&h.name)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    };
+    // "jo" matches 1,200 names (João, Joana): the read-and-sort path.
+    let few = patients::search(conn, "jo", 20).unwrap();
+    assert_eq!(few.len(), 20);
+    assert!(
+        few.iter().all(|h| h.name.starts_with("Joana")),
+        "{:?}",
+        few[0].name
+    );
+    check_sorted(&few);
+    // "da cos" matches all 3,000 names: the name-index walk.
+    let many = patients::search(conn, "da cos", 20).unwrap();
+    assert_eq!(many.len(), 20);
+    assert!(
+        many.iter().all(|h| h.name.starts_with("Álvaro Araújo")),
+        "{:?}",
+        many[0].name
+    );
+    check_sorted(&many);
+    // Accent-insensitive in both directions.
+    assert!(!patients::search(conn, "zelia sa", 5).unwrap().is_empty());
+    assert!(!patients::search(conn, "JÉSSICA", 5).unwrap().is_empty());
 }

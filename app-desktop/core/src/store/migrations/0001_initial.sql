@@ -45,15 +45,17 @@ CREATE TABLE patient_index (
     cpf            TEXT,                   -- 11 digits
     cns            TEXT,                   -- 15 digits
     birth_date     TEXT,                   -- YYYY-MM-DD
+    sort_key       TEXT NOT NULL,          -- display name folded (lower case, no accents) for ordering
     updated_at_ms  INTEGER NOT NULL
 ) STRICT;
+CREATE INDEX patient_index_by_sort ON patient_index (sort_key);
 CREATE INDEX patient_index_by_cpf ON patient_index (cpf);
 CREATE INDEX patient_index_by_cns ON patient_index (cns);
 
 -- Accent- and case-insensitive search: unicode61 folds case and removes diacritics
--- ("joao" matches "João"); CPF and CNS are indexed as digit strings.
+-- ("joao" matches "João"); CPF and CNS are indexed as digit strings. Each row's rowid is the
+-- rowid of the patient's patient_index row (FTS5 finds rows by rowid, not by other columns).
 CREATE VIRTUAL TABLE patient_search USING fts5 (
-    patient_id UNINDEXED,
     name,
     social_name,
     cpf,
