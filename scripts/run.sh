@@ -22,10 +22,15 @@ if [ ! -f "$ATENDEBEM_DATA_DIR/replica.db" ]; then
   "$bin/atendebem" demo --patients 500
 fi
 
-today=$(date +%F)
+# Today's agenda, or the next working day's on a weekend.
+case $(date +%u) in
+  6) day=$(date -d "+2 days" +%F) ;;
+  7) day=$(date -d "+1 day" +%F) ;;
+  *) day=$(date +%F) ;;
+esac
 echo
-echo "==> Agenda de hoje ($today)"
-"$bin/atendebem" agenda list --day "$today"
+echo "==> Agenda de $day"
+"$bin/atendebem" agenda list --day "$day"
 echo
 echo "==> Busca de pacientes por \"joao\""
 "$bin/atendebem" patient search joao --limit 5

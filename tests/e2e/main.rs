@@ -8,4 +8,5 @@ mod backup_restore;
 mod bad_input;
 mod cli_forms;
 mod encryption;
+mod keychain;
 mod sigkill;

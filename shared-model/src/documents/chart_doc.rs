@@ -4,8 +4,6 @@
 //! Entries live in a map keyed by entry id, not a list: concurrent appends on two replicas are
 //! two new keys, and no operation of this type ever deletes a key.
 
-use std::collections::BTreeMap;
-
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, Value};
 use jiff::Timestamp;
@@ -54,11 +52,15 @@ impl ChartDoc {
 
     /// Every entry (every version), oldest first.
     pub fn entries(&self) -> Result<Vec<ClinicalEntry>, DocumentError> {
-        let map: BTreeMap<EntryId, ClinicalEntry> =
-            autosurgeon::map_with_parseable_keys::hydrate(&self.doc, &automerge::ROOT, "entries".into())?;
-        let mut entries: Vec<ClinicalEntry> = map.into_values().collect();
+        let mut entries = super::chart_read::read_entries(&self.doc, &root_map(&self.doc, "entries")?)?;
         entries.sort_by_key(|e| (e.created_at, e.id));
         Ok(entries)
+    }
+
+    /// The automerge document, for tests that compare readers.
+    #[cfg(test)]
+    pub(crate) fn am_for_tests(&self) -> &AutoCommit {
+        &self.doc
     }
 
     /// One entry.

@@ -63,9 +63,19 @@ pub trait CrdtDocument: sealed::Inner + Sized {
         self.am_mut().save()
     }
 
-    /// The changes made or received since the last `save`/`save_incremental`.
+    /// The changes made or received since the last `save`/`save_incremental` of *this* value.
+    ///
+    /// Beware: right after [`load`](Self::load) automerge's save cursor is empty, so the first
+    /// call returns the whole history. A store that loads, changes and appends uses
+    /// [`save_after`](Self::save_after) with the heads it loaded instead.
     fn save_incremental(&mut self) -> Vec<u8> {
         self.am_mut().save_incremental()
+    }
+
+    /// The changes not reachable from `heads` — e.g. those made since the document was loaded
+    /// with those heads. Empty when there are none.
+    fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.am_mut().save_after(heads)
     }
 
     /// Applies changes produced by another replica's `save_incremental` (or `save`); returns

@@ -12,6 +12,7 @@
 
 mod agenda_doc;
 mod chart_doc;
+mod chart_read;
 pub mod codec;
 mod common;
 mod error;

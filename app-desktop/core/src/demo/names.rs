@@ -131,7 +131,7 @@ pub const SURNAMES: &[&str] = &[
     "Sá",
 ];
 
-pub const PARTICLES: &[&str] = &["da", "de", "dos", "das", "do"];
+pub const PARTICLES: &[&str] = &["da", "de"];
 
 pub const STREETS: &[&str] = &[
     "Rua das Flores",

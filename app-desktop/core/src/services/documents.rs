@@ -1,5 +1,6 @@
 //! Loading and storing CRDT documents inside a service transaction.
 
+use automerge::ChangeHash;
 use rusqlite::Connection;
 use shared_model::documents::{CrdtDocument, DocumentKey};
 use shared_model::ids::DeviceId;
@@ -13,6 +14,8 @@ pub(crate) struct Loaded<D> {
     key: String,
     change_count: i64,
     is_new: bool,
+    /// The heads already stored: what `store` appends is the changes after them.
+    stored_heads: Vec<ChangeHash>,
 }
 
 /// Loads `key` (writing as `device`), or `None` if the replica doesn't hold it.
@@ -27,11 +30,13 @@ pub(crate) fn load<D: CrdtDocument>(
     };
     let mut doc = D::load(&stored.bytes).map_err(CoreError::domain)?;
     doc.set_actor(device);
+    let stored_heads = doc.heads();
     Ok(Some(Loaded {
         doc,
         key: key_text,
         change_count: stored.change_count,
         is_new: false,
+        stored_heads,
     }))
 }
 
@@ -42,6 +47,7 @@ pub(crate) fn fresh<D: CrdtDocument>(doc: D) -> Loaded<D> {
         doc,
         change_count: 0,
         is_new: true,
+        stored_heads: Vec::new(),
     }
 }
 
@@ -58,10 +64,11 @@ impl<D: CrdtDocument> Loaded<D> {
             stored::compact(conn, &self.key, &snapshot, now_ms)?;
             self.change_count = 0;
         } else {
-            let change = self.doc.save_incremental();
+            let change = self.doc.save_after(&self.stored_heads);
             stored::append_change(conn, &self.key, &change, now_ms)?;
             self.change_count += 1;
         }
+        self.stored_heads = self.doc.heads();
         Ok(())
     }
 }

@@ -323,3 +323,34 @@ fn demo_twice_keeps_cpfs_and_registrations_unique() {
     // Seven demo professionals, each once; the fixture's CRM/SP 123456 is reused, not repeated.
     assert_eq!(f.clinic.professionals().unwrap().len(), 7);
 }
+
+/// Each write appends only its own changes, not the document's whole history.
+#[test]
+fn stored_changes_are_incremental() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    for i in 0..40 {
+        let text = format!("Evolução {i}: paciente estável, sem queixas novas, mantida a conduta.");
+        let note = NoteRequest {
+            kind: EntryKind::Evolution,
+            text,
+            cid10: vec![],
+            sign: true,
+        };
+        f.clinic.add_note(&f.doctor, patient.id, note).unwrap();
+    }
+    let conn = f.clinic.replica().conn();
+    let (rows, largest, snapshot): (i64, i64, i64) = conn
+        .query_row(
+            "SELECT count(*), max(length(c.data)), (SELECT length(snapshot) FROM documents WHERE doc_key = ?1)
+             FROM document_changes c WHERE c.doc_key = ?1",
+            [format!("chart/{}", patient.id)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(rows, 39, "the first write stored the snapshot");
+    assert!(
+        largest < 1_500,
+        "largest change {largest} bytes (snapshot {snapshot})"
+    );
+}
