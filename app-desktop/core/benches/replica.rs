@@ -234,17 +234,25 @@ fn bench_chart() {
     // entries and build the timeline (what a write or a sync merge pays).
     let conn = clinic.replica().conn();
     let key = DocumentKey::Chart(patient).to_string();
-    let (mut load, mut hydrate) = (Vec::new(), Vec::new());
-    for _ in 0..30 {
+    let (mut load, mut hydrate, mut total) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..60 {
         let t = Instant::now();
         let stored = documents::load(conn, &key).unwrap().unwrap();
         let doc = ChartDoc::load(&stored.bytes).unwrap();
         load.push(t.elapsed());
-        let t = Instant::now();
+        let h = Instant::now();
         let timeline = doc.timeline(None).unwrap();
-        hydrate.push(t.elapsed());
+        hydrate.push(h.elapsed());
+        total.push(t.elapsed());
         assert_eq!(timeline.len(), 1000);
     }
+    let s = stats(total);
+    println!(
+        "chart: document path (read + load + hydrate + timeline) n={} p50={:.2} ms p95={:.2} ms",
+        s.n,
+        ms(s.p50),
+        ms(s.p95)
+    );
     let (l, h) = (stats(load), stats(hydrate));
     println!(
         "chart: document path: read + automerge load p50={:.2} ms p95={:.2} ms; hydrate + timeline p50={:.2} ms p95={:.2} ms",

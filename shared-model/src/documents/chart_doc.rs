@@ -124,9 +124,10 @@ impl ChartDoc {
     pub fn sign(&mut self, id: EntryId, by: UserId, now: Timestamp) -> Result<(), ChartError> {
         let mut entry = self.entry(id)?;
         entry.sign(by, now)?;
-        self.put(&entry, now)?;
+        self.reconcile_entry(&entry)?;
         // Automerge skips a put of the value already there, so clear and rewrite: the final
-        // put then supersedes only our own ops and stays concurrent with any remote edit.
+        // put then supersedes only our own ops and stays concurrent with any remote edit. One
+        // commit for the whole signature keeps the history (and every later load) smaller.
         let obj = self.entry_obj(id)?;
         self.doc.put(&obj, "text", "").map_err(DocumentError::from)?;
         self.doc
@@ -199,10 +200,16 @@ impl ChartDoc {
     }
 
     fn put(&mut self, entry: &ClinicalEntry, now: Timestamp) -> Result<(), ChartError> {
+        self.reconcile_entry(entry)?;
+        commit(&mut self.doc, Some(now));
+        Ok(())
+    }
+
+    /// Writes `entry` into the document without committing.
+    fn reconcile_entry(&mut self, entry: &ClinicalEntry) -> Result<(), ChartError> {
         let entries = root_map(&self.doc, "entries")?;
         autosurgeon::reconcile_prop(&mut self.doc, &entries, entry.id.to_string().as_str(), entry)
             .map_err(DocumentError::from)?;
-        commit(&mut self.doc, Some(now));
         Ok(())
     }
 }
