@@ -269,3 +269,31 @@ fn demo_clinic_is_searchable() {
     );
     replica.ok(&["check"]);
 }
+
+/// `reindex` rebuilds the search, agenda and chart indexes from the documents: wiping the
+/// derived rows and reindexing gives the same answers as before.
+#[test]
+fn reindex_rebuilds_the_derived_indexes() {
+    let replica = atendebem_e2e::Replica::init();
+    let out = replica.run(&["demo", "--patients", "12", "--months", "2", "--json"]);
+    assert!(out.status.success(), "{}", atendebem_e2e::stderr(&out));
+    let before = atendebem_e2e::json(&replica.run(&["patient", "search", "a", "--limit", "50", "--json"]));
+    let status_before = atendebem_e2e::json(&replica.run(&["status", "--json"]));
+    {
+        let conn = replica.open_direct(&replica.derive_key());
+        conn.execute_batch(
+            "DELETE FROM patient_search; DELETE FROM patient_index; DELETE FROM appointment_index; DELETE FROM chart_entry_index;",
+        )
+        .unwrap();
+    }
+    let wiped = atendebem_e2e::json(&replica.run(&["patient", "search", "a", "--json"]));
+    assert_eq!(wiped.as_array().map(Vec::len), Some(0));
+    let report = atendebem_e2e::json(&replica.run(&["reindex", "--json"]));
+    assert_eq!(report["registries"], 12);
+    assert!(report["agendas"].as_u64().unwrap() > 0);
+    let after = atendebem_e2e::json(&replica.run(&["patient", "search", "a", "--limit", "50", "--json"]));
+    assert_eq!(after, before);
+    let status_after = atendebem_e2e::json(&replica.run(&["status", "--json"]));
+    assert_eq!(status_after["appointments"], status_before["appointments"]);
+    assert_eq!(status_after["patients"], status_before["patients"]);
+}

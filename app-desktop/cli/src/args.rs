@@ -59,6 +59,8 @@ pub enum Command {
     Check,
     /// Mostra o estado da réplica.
     Status,
+    /// Reconstrói os índices locais (busca, agenda, prontuário) a partir dos documentos.
+    Reindex,
     /// Ferramentas de diagnóstico e testes.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),

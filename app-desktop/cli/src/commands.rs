@@ -110,6 +110,20 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
             });
             output::json(&status)
         }
+        Command::Reindex => {
+            let clinic = open(&dir)?;
+            let session = clinic.session(as_user, Role::Admin)?;
+            let report = clinic.rebuild_indexes(&session)?;
+            if json {
+                output::json(&report)
+            } else {
+                println!(
+                    "Índices reconstruídos: {} cadastros, {} prontuários, {} agendas.",
+                    report.registries, report.charts, report.agendas
+                );
+                Ok(())
+            }
+        }
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),
     }
 }

@@ -50,18 +50,21 @@ CREATE TABLE patient_index (
 ) STRICT;
 CREATE INDEX patient_index_by_sort ON patient_index (sort_key);
 CREATE INDEX patient_index_by_cpf ON patient_index (cpf);
-CREATE INDEX patient_index_by_cns ON patient_index (cns);
 
 -- Accent- and case-insensitive search: unicode61 folds case and removes diacritics
 -- ("joao" matches "João"); CPF and CNS are indexed as digit strings. Each row's rowid is the
 -- rowid of the patient's patient_index row (FTS5 finds rows by rowid, not by other columns).
+-- Results are ordered by patient_index.sort_key, never ranked, so FTS5 keeps no column sizes
+-- (columnsize=0) and no token positions (detail=column): fewer pages written per patient.
 CREATE VIRTUAL TABLE patient_search USING fts5 (
     name,
     social_name,
     cpf,
     cns,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3'
+    prefix = '2 3',
+    columnsize = 0,
+    detail = column
 );
 
 CREATE TABLE appointment_index (
