@@ -34,14 +34,14 @@ struct Fields {
     text: Option<String>,
     cid10: Option<Vec<String>>,
     author: Option<String>,
-    professional: Option<Option<String>>,
+    professional: Option<String>,
     device: Option<String>,
     created_at: Option<i64>,
     updated_at: Option<i64>,
-    signed_at: Option<Option<i64>>,
-    signed_by: Option<Option<String>>,
-    amends: Option<Option<String>>,
-    amendment_reason: Option<Option<String>>,
+    signed_at: Option<i64>,
+    signed_by: Option<String>,
+    amends: Option<String>,
+    amendment_reason: Option<String>,
 }
 
 fn read_entry(doc: &AutoCommit, obj: &ObjId) -> Result<ClinicalEntry, DocumentError> {
@@ -64,14 +64,14 @@ fn read_entry(doc: &AutoCommit, obj: &ObjId) -> Result<ClinicalEntry, DocumentEr
                 f.cid10 = Some(list.collect::<Result<_, _>>()?);
             }
             "author" => f.author = Some(string(value)?),
-            "professional" => f.professional = Some(optional(value, string)?),
+            "professional" => f.professional = optional(value, string)?,
             "device" => f.device = Some(string(value)?),
             "created_at" => f.created_at = Some(millis(value)?),
             "updated_at" => f.updated_at = Some(millis(value)?),
-            "signed_at" => f.signed_at = Some(optional(value, millis)?),
-            "signed_by" => f.signed_by = Some(optional(value, string)?),
-            "amends" => f.amends = Some(optional(value, string)?),
-            "amendment_reason" => f.amendment_reason = Some(optional(value, string)?),
+            "signed_at" => f.signed_at = optional(value, millis)?,
+            "signed_by" => f.signed_by = optional(value, string)?,
+            "amends" => f.amends = optional(value, string)?,
+            "amendment_reason" => f.amendment_reason = optional(value, string)?,
             _ => {}
         }
     }
@@ -96,14 +96,14 @@ fn read_entry(doc: &AutoCommit, obj: &ObjId) -> Result<ClinicalEntry, DocumentEr
             .map(|c| Cid10::parse(c).map_err(|_| malformed("cid10 code invalid")))
             .collect::<Result<_, _>>()?,
         author: parse(f.author.ok_or_else(|| need("author"))?)?,
-        professional: f.professional.flatten().map(parse).transpose()?,
+        professional: f.professional.map(parse).transpose()?,
         device: parse(f.device.ok_or_else(|| need("device"))?)?,
         created_at: instant(f.created_at.ok_or_else(|| need("created_at"))?)?,
         updated_at: instant(f.updated_at.ok_or_else(|| need("updated_at"))?)?,
-        signed_at: f.signed_at.flatten().map(instant).transpose()?,
-        signed_by: f.signed_by.flatten().map(parse).transpose()?,
-        amends: f.amends.flatten().map(parse).transpose()?,
-        amendment_reason: f.amendment_reason.flatten(),
+        signed_at: f.signed_at.map(instant).transpose()?,
+        signed_by: f.signed_by.map(parse).transpose()?,
+        amends: f.amends.map(parse).transpose()?,
+        amendment_reason: f.amendment_reason,
     })
 }
 

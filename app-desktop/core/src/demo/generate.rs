@@ -432,7 +432,7 @@ fn random_patient(
         rng.random_range(0..10000)
     ))
     .map_err(CoreError::domain)?;
-    let email_user: String = shared_model_ascii(&name);
+    let email_user = email_user(&name);
     let emails = if rng.random_bool(0.6) {
         vec![
             Email::parse(&format!(
@@ -497,21 +497,11 @@ fn random_patient(
     Ok(patient)
 }
 
-/// Lower-case ASCII letters of a name, for fictitious e-mail addresses.
-fn shared_model_ascii(name: &str) -> String {
-    name.split_whitespace()
-        .next()
-        .unwrap_or("paciente")
+/// Lower-case ASCII letters of a name's first word, for fictitious e-mail addresses.
+fn email_user(name: &str) -> String {
+    let first = name.split_whitespace().next().unwrap_or("paciente");
+    patients::sort_key(first)
         .chars()
-        .map(|c| match c {
-            'á' | 'â' | 'ã' | 'à' | 'Á' | 'Â' => 'a',
-            'é' | 'ê' | 'É' => 'e',
-            'í' | 'Í' => 'i',
-            'ó' | 'ô' | 'õ' | 'Ó' | 'Ô' => 'o',
-            'ú' | 'Ú' => 'u',
-            'ç' => 'c',
-            c => c.to_ascii_lowercase(),
-        })
         .filter(char::is_ascii_lowercase)
         .collect()
 }

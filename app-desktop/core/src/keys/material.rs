@@ -65,15 +65,21 @@ impl KeyMaterial {
         let mut hasher = Sha256::new();
         hasher.update(b"atendebem/replica-key-check/v1");
         hasher.update(self.0.as_ref());
-        hasher.finalize()[..16]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        to_hex(&hasher.finalize()[..16])
     }
 }
 
 fn hex_digit(nibble: u8) -> char {
     char::from(b"0123456789abcdef"[usize::from(nibble & 0x0f)])
+}
+
+/// Lower-case hex of public bytes (salts, checksums, key-check values). Not for key material:
+/// [`KeyMaterial::sqlcipher_literal`] writes its hex straight into a zeroized buffer.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .flat_map(|b| [hex_digit(b >> 4), hex_digit(b & 0x0f)])
+        .collect()
 }
 
 impl fmt::Debug for KeyMaterial {

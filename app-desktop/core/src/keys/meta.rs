@@ -49,7 +49,7 @@ impl KdfParams {
             m_cost_kib: 64 * 1024,
             t_cost: 3,
             p_cost: 1,
-            salt: salt.iter().map(|b| format!("{b:02x}")).collect(),
+            salt: super::material::to_hex(&salt),
         }
     }
 

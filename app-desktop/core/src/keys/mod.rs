@@ -13,6 +13,7 @@ mod meta;
 
 pub use fixed::{FixedPassphrase, MemoryKeychain};
 pub use keychain::{Keychain, OsKeychain};
+pub(crate) use material::to_hex;
 pub use material::{KeyMaterial, Passphrase};
 pub use meta::{KdfParams, KeySource, ReplicaMeta};
 

@@ -99,11 +99,10 @@ impl Clinic {
             professional_id: Some(record.professional.id.to_string()),
             active: true,
         };
-        let registration = record.professional.registration.to_string();
         if self
             .professionals()?
             .iter()
-            .any(|p| p.professional.registration.to_string() == registration)
+            .any(|p| p.professional.registration == record.professional.registration)
         {
             return Err(CoreError::Domain {
                 code: "professional.duplicate_registration",

@@ -184,7 +184,7 @@ fn checksum(kdf: &KdfParams, schema_version: i64, payload: &[u8]) -> Result<Stri
     hasher.update(&kdf_json);
     hasher.update(schema_version.to_le_bytes());
     hasher.update(payload);
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::keys::to_hex(&hasher.finalize()))
 }
 
 fn temp_path(target: &Path, label: &str) -> PathBuf {
