@@ -16,6 +16,7 @@ pub mod identity;
 pub mod ids;
 pub mod registry;
 pub mod scheduling;
+pub mod sync;
 pub mod values;
 
 pub use error::ErrorCode;

@@ -5,7 +5,7 @@ use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjType, ReadDoc, ScalarValue, Value};
 
 use super::{DocumentError, DocumentKey, DocumentKind};
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, UserId};
 
 /// The newest root layout this build reads and writes. A document with a larger
 /// `schema_version` was written by a newer app and is refused ([`DocumentError::UnsupportedSchema`])
@@ -32,6 +32,17 @@ pub struct Header {
 #[must_use]
 pub fn actor_id(device: DeviceId) -> ActorId {
     ActorId::from(device.as_uuid().as_bytes())
+}
+
+/// The automerge actor of one user on one device (32 bytes: device id, then user id), used by
+/// replicas that sync, so the server can bind every change to the user and device that made it.
+/// The server accepts a device's new changes only under the actor of the authenticated session.
+#[must_use]
+pub fn actor_for(device: DeviceId, user: UserId) -> ActorId {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(device.as_uuid().as_bytes());
+    bytes[16..].copy_from_slice(user.as_uuid().as_bytes());
+    ActorId::from(bytes)
 }
 
 /// The CRDT operations shared by [`RegistryDoc`](super::RegistryDoc),
@@ -115,6 +126,31 @@ pub trait CrdtDocument: sealed::Inner + Sized {
 
     fn actor(&self) -> &ActorId {
         self.am().get_actor()
+    }
+
+    /// Writes from now on as `user` on `device` (see [`actor_for`]).
+    fn set_author(&mut self, device: DeviceId, user: UserId) {
+        self.am_mut().set_actor(actor_for(device, user));
+    }
+
+    /// Hash and actor of every change not reachable from `heads`, in causal order.
+    fn changes_after(&mut self, heads: &[ChangeHash]) -> Vec<(ChangeHash, ActorId)> {
+        self.am_mut()
+            .get_changes(heads)
+            .into_iter()
+            .map(|c| (c.hash(), c.actor_id().clone()))
+            .collect()
+    }
+
+    /// Dependencies of received changes that this document does not have (changes waiting
+    /// for them are not applied yet).
+    fn missing_deps(&mut self) -> Vec<ChangeHash> {
+        self.am_mut().get_missing_deps(&[])
+    }
+
+    /// The document's header epoch (0 until an LGPD re-creation).
+    fn epoch(&self) -> Result<u32, DocumentError> {
+        self.header().map(|h| h.epoch)
     }
 
     /// Writes from now on as `device`.

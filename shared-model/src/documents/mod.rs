@@ -28,7 +28,7 @@ mod merge_tests;
 
 pub use agenda_doc::{AgendaConflict, AgendaDoc};
 pub use chart_doc::{ChartDoc, EntryConflict};
-pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_id};
+pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_for, actor_id};
 pub use error::DocumentError;
 pub use key::{DocumentKey, DocumentKind, YearMonth};
 pub use registry_doc::RegistryDoc;

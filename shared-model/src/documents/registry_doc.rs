@@ -33,6 +33,15 @@ impl RegistryDoc {
         })
     }
 
+    /// The bare document (header only, no patient yet): what every replica shares before the
+    /// first write. The sync server starts from it for a document it has never seen.
+    pub fn empty(patient: PatientId, device: DeviceId) -> Result<Self, DocumentError> {
+        let key = DocumentKey::Registry(patient);
+        let fields = [GenesisField::Str("patient_id", patient.to_string())];
+        let doc = genesis(key, &fields, device)?;
+        Ok(Self { doc, patient })
+    }
+
     /// The patient this document is about.
     #[must_use]
     pub fn patient_id(&self) -> PatientId {

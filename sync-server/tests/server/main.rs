@@ -1,0 +1,10 @@
+//! Integration tests of the real `atendebem-server` binary against real PostgreSQL: each test
+//! has its own fresh database and its own server process on port 0.
+
+mod support;
+
+mod admin_audit;
+mod auth;
+mod bad_input;
+mod isolation;
+mod ops;

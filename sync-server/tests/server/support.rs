@@ -1,0 +1,300 @@
+//! Test harness: a fresh database per test, the real `atendebem-server` binary started on
+//! port 0, and small HTTP helpers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const SUPERUSER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const PASSWORD: &str = "senha-inicial-1";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_atendebem-server")
+}
+
+/// A database of its own, dropped at the end of the test.
+pub struct TestDb {
+    pub name: String,
+}
+
+impl TestDb {
+    pub async fn new() -> Self {
+        let name = format!("atb_test_{}", Uuid::now_v7().simple());
+        atendebem_server::cli::db_init(&atendebem_server::config::Secret::new(SUPERUSER), &name)
+            .await
+            .expect("db init");
+        let db = Self { name };
+        let out = db.command(&["migrate"]).output().expect("run migrate");
+        assert!(
+            out.status.success(),
+            "migrate failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        db
+    }
+
+    pub fn url(&self, role: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:5432/{}", self.name)
+    }
+
+    /// The binary with this database's URLs in its environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.args(args)
+            .env("ATENDEBEM_DATABASE_URL", self.url("atendebem_app"))
+            .env("ATENDEBEM_OWNER_DATABASE_URL", self.url("atendebem_owner"))
+            .env("ATENDEBEM_LISTEN", "127.0.0.1:0")
+            .env("ATENDEBEM_LOG", "warn")
+            .env_remove("ATENDEBEM_CONFIG");
+        c
+    }
+
+    /// Runs an admin command, feeding `stdin`; returns (status ok, stdout).
+    pub fn admin(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        use std::io::Write;
+        let mut full = vec!["--json", "admin"];
+        full.extend_from_slice(args);
+        let mut child = self
+            .command(&full)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn admin");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().expect("admin output");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    pub fn admin_ok(&self, args: &[&str], stdin: Option<&str>) -> Value {
+        let (ok, out, err) = self.admin(args, stdin);
+        assert!(ok, "admin {args:?} failed: {out} {err}");
+        serde_json::from_str(&out).unwrap_or(Value::Null)
+    }
+
+    pub async fn pool(&self, role: &str) -> PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.url(role))
+            .await
+            .expect("connect")
+    }
+
+    /// A tenant with an ADMIN, a PROFESSIONAL and a STAFF user, passwords already changed.
+    pub fn tenant(&self, slug: &str) -> TenantFixture {
+        let t = self.admin_ok(
+            &[
+                "tenant",
+                "create",
+                "--slug",
+                slug,
+                "--name",
+                &format!("Clínica {slug}"),
+            ],
+            None,
+        );
+        let id: Uuid = t["id"].as_str().expect("id").parse().expect("uuid");
+        let mut users = Vec::new();
+        for role in ["ADMIN", "PROFESSIONAL", "STAFF"] {
+            let email = format!("{}@{slug}.example", role.to_lowercase());
+            let u = self.admin_ok(
+                &[
+                    "user",
+                    "create",
+                    "--tenant",
+                    slug,
+                    "--email",
+                    &email,
+                    "--name",
+                    "Pessoa Teste",
+                    "--role",
+                    role,
+                    "--password-stdin",
+                ],
+                Some(PASSWORD),
+            );
+            users.push((
+                role.to_string(),
+                email,
+                u["id"].as_str().expect("id").parse().expect("uuid"),
+            ));
+        }
+        TenantFixture {
+            slug: slug.into(),
+            id,
+            users,
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-q", "-c"])
+            .arg(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+pub struct TenantFixture {
+    pub slug: String,
+    pub id: Uuid,
+    /// (role, e-mail, id)
+    pub users: Vec<(String, String, Uuid)>,
+}
+
+impl TenantFixture {
+    pub fn email(&self, role: &str) -> &str {
+        &self.users.iter().find(|u| u.0 == role).expect("role").1
+    }
+
+    pub fn user_id(&self, role: &str) -> Uuid {
+        self.users.iter().find(|u| u.0 == role).expect("role").2
+    }
+}
+
+/// A running server process.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Server {
+    pub fn start(db: &TestDb) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    pub fn start_with(db: &TestDb, env: &[(&str, &str)]) -> Self {
+        let mut cmd = db.command(&["serve"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some(addr) = line.strip_prefix("listening on ") {
+                        break addr.trim().to_string();
+                    }
+                }
+                _ => panic!("server exited before listening"),
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        Self { child, base, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http://", "ws://", 1))
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn login_raw(&self, tenant: &str, email: &str, password: &str, device: Uuid) -> (u16, Value) {
+        self.post(
+            "/v1/auth/login",
+            None,
+            json!({"tenant": tenant, "email": email, "password": password, "device_id": device}),
+        )
+        .await
+    }
+
+    /// Logs in and completes the mandatory first password change; returns the token pair.
+    pub async fn login(&self, tenant: &TenantFixture, role: &str, device: Uuid) -> Value {
+        let (status, body) = self
+            .login_raw(&tenant.slug, tenant.email(role), PASSWORD, device)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        if body["password_change_required"] == json!(true) {
+            let (status, changed) = self
+                .post(
+                    "/v1/auth/password",
+                    body["access_token"].as_str(),
+                    json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD}),
+                )
+                .await;
+            assert_eq!(status, 200, "{changed}");
+            return changed;
+        }
+        body
+    }
+
+    /// Logs in again with the changed password.
+    pub async fn relogin(&self, tenant: &TenantFixture, role: &str, device: Uuid) -> Value {
+        let (status, body) = self
+            .login_raw(&tenant.slug, tenant.email(role), NEW_PASSWORD, device)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const NEW_PASSWORD: &str = "nova-senha-22";
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub fn token(v: &Value) -> &str {
+    v["access_token"].as_str().expect("access_token")
+}
