@@ -174,7 +174,7 @@ mod tests {
             ClientMessage::Push {
                 batch: 7,
                 docs: vec![DocData {
-                    key: key.clone(),
+                    key,
                     data: vec![1, 2, 3],
                 }],
             },
@@ -188,7 +188,7 @@ mod tests {
         }
         let m = ServerMessage::Ack {
             batch: 7,
-            accepted: vec![key.clone()],
+            accepted: vec![key],
             refused: vec![Refusal {
                 key,
                 changes: vec![[9; 32]],

@@ -250,8 +250,10 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         limits: Arc::new(Limits::new(&settings)),
         metrics: Arc::new(Metrics::new()),
         bus,
+        relay: crate::sync::relay::Relay::new(),
         settings: Arc::new(settings.clone()),
     };
+    tokio::spawn(crate::sync::run_relay(state.clone()));
     let listener = tokio::net::TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");

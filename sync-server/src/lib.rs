@@ -10,3 +10,4 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod sync;

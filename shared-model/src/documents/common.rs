@@ -45,6 +45,53 @@ pub fn actor_for(device: DeviceId, user: UserId) -> ActorId {
     ActorId::from(bytes)
 }
 
+/// Checks that `bytes` are whole automerge chunks (documents or changes) that parse, without
+/// applying them. `load_incremental` skips an unparsable tail with only a warning, so data from an
+/// untrusted peer is checked first: truncated, corrupted or foreign bytes are refused here.
+pub fn check_data(bytes: &[u8]) -> Result<(), DocumentError> {
+    const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+    let corrupt = |detail: &str| DocumentError::Corrupt {
+        detail: detail.to_owned(),
+    };
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if rest.len() < 10 || rest[..4] != MAGIC {
+            return Err(corrupt("bad chunk header"));
+        }
+        let chunk_type = rest[8];
+        let (len, len_bytes) = uleb128(&rest[9..]).ok_or_else(|| corrupt("bad chunk length"))?;
+        let total = usize::try_from(len)
+            .ok()
+            .and_then(|l| l.checked_add(9 + len_bytes))
+            .filter(|t| *t <= rest.len())
+            .ok_or_else(|| corrupt("truncated chunk"))?;
+        let chunk = &rest[..total];
+        match chunk_type {
+            0 => {
+                automerge::Automerge::load(chunk).map_err(|e| corrupt(&e.to_string()))?;
+            }
+            1 | 2 => {
+                automerge::Change::try_from(chunk).map_err(|e| corrupt(&e.to_string()))?;
+            }
+            3 => {}
+            _ => return Err(corrupt("unknown chunk type")),
+        }
+        rest = &rest[total..];
+    }
+    Ok(())
+}
+
+fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
 /// The CRDT operations shared by [`RegistryDoc`](super::RegistryDoc),
 /// [`ChartDoc`](super::ChartDoc) and [`AgendaDoc`](super::AgendaDoc).
 pub trait CrdtDocument: sealed::Inner + Sized {

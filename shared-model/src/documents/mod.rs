@@ -25,10 +25,12 @@ mod agenda_tests;
 mod convergence_tests;
 #[cfg(test)]
 mod merge_tests;
+#[cfg(test)]
+mod sync_support_tests;
 
 pub use agenda_doc::{AgendaConflict, AgendaDoc};
 pub use chart_doc::{ChartDoc, EntryConflict};
-pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_for, actor_id};
+pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_for, actor_id, check_data};
 pub use error::DocumentError;
 pub use key::{DocumentKey, DocumentKind, YearMonth};
 pub use registry_doc::RegistryDoc;

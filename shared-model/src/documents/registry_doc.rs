@@ -60,9 +60,13 @@ impl RegistryDoc {
         if patient.id != self.patient {
             return Err(DocumentError::KeyMismatch);
         }
-        let current = self.patient()?;
+        // A bare document (see `empty`) gets the whole record, consents included.
+        let consents = match automerge::ReadDoc::get(&self.doc, automerge::ROOT, "patient")? {
+            None => patient.consents.clone(),
+            Some(_) => self.patient()?.consents,
+        };
         let updated = Patient {
-            consents: current.consents,
+            consents,
             ..patient.clone()
         };
         self.write(&updated, None)

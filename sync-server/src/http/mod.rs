@@ -2,6 +2,7 @@
 
 pub mod admin_routes;
 pub mod auth_routes;
+pub mod data_routes;
 pub mod extract;
 pub mod json;
 
@@ -53,6 +54,7 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub metrics: Arc<Metrics>,
     pub bus: Bus,
+    pub relay: crate::sync::relay::Relay,
 }
 
 #[derive(OpenApi)]
@@ -62,6 +64,8 @@ pub struct AppState {
         healthz, readyz, metrics_text, openapi_json,
         auth_routes::login, auth_routes::refresh, auth_routes::logout, auth_routes::change_password, auth_routes::me,
         admin_routes::users, admin_routes::devices, admin_routes::audit_trail,
+        data_routes::patients, data_routes::appointments, data_routes::conflicts,
+        crate::sync::upgrade,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerScheme),
@@ -157,6 +161,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/users"),
     ("get", "/v1/devices"),
     ("get", "/v1/audit"),
+    ("get", "/v1/patients"),
+    ("get", "/v1/appointments"),
+    ("get", "/v1/conflicts"),
+    ("get", "/v1/sync"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -172,6 +180,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/users", get(admin_routes::users))
         .route("/v1/devices", get(admin_routes::devices))
         .route("/v1/audit", get(admin_routes::audit_trail))
+        .route("/v1/patients", get(data_routes::patients))
+        .route("/v1/appointments", get(data_routes::appointments))
+        .route("/v1/conflicts", get(data_routes::conflicts))
+        .route("/v1/sync", get(crate::sync::upgrade))
         .layer(DefaultBodyLimit::max(state.settings.limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

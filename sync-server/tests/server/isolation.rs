@@ -66,9 +66,11 @@ async fn raw_sql_as_app_role_sees_nothing_of_another_tenant() {
     let a = db.tenant("clinica-a");
     let b = db.tenant("clinica-b");
     let server = Server::start(&db);
-    // Give both tenants devices, sessions, refresh tokens and audit rows.
+    // Give both tenants devices, sessions, refresh tokens, audit rows and synced documents.
     server.login(&a, "ADMIN", Uuid::now_v7()).await;
     server.login(&b, "ADMIN", Uuid::now_v7()).await;
+    crate::sync::seed(&server, &a).await;
+    crate::sync::seed(&server, &b).await;
     let su = db.pool("postgres").await;
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -197,11 +199,24 @@ async fn rest_routes_show_nothing_of_another_tenant() {
     let server = Server::start(&db);
     let b_admin = server.login(&b, "ADMIN", Uuid::now_v7()).await;
     let a_admin = server.login(&a, "ADMIN", Uuid::now_v7()).await;
+    crate::sync::seed(&server, &a).await;
+    crate::sync::seed(&server, &b).await;
+    let su = db.pool("postgres").await;
+    let b_data: Vec<String> = sqlx::query_scalar(
+        "SELECT id::text FROM patients WHERE tenant_id = $1 UNION ALL SELECT id::text FROM appointments WHERE tenant_id = $1 \
+         UNION ALL SELECT id::text FROM sync_conflicts WHERE tenant_id = $1 UNION ALL SELECT doc_key FROM documents WHERE tenant_id = $1",
+    )
+    .bind(b.id)
+    .fetch_all(&su)
+    .await
+    .expect("B's data ids");
+    assert!(b_data.len() >= 6, "{b_data:?}");
     let b_ids: Vec<String> = b
         .users
         .iter()
         .map(|u| u.2.to_string())
         .chain([b.id.to_string()])
+        .chain(b_data)
         .collect();
     let b_me = server.get("/v1/me", Some(token(&b_admin))).await.1;
     let b_device = b_me["device_id"].as_str().expect("device").to_string();
@@ -209,6 +224,11 @@ async fn rest_routes_show_nothing_of_another_tenant() {
         if *method != "get" {
             continue;
         }
+        let path = if *path == "/v1/appointments" {
+            "/v1/appointments?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z"
+        } else {
+            path
+        };
         let (status, body) = server.get(path, Some(token(&a_admin))).await;
         let text = body.to_string();
         for id in b_ids.iter().chain([&b_device]) {
@@ -219,7 +239,20 @@ async fn rest_routes_show_nothing_of_another_tenant() {
         }
         assert!(!text.contains("clinica-b"), "{path} reveals tenant B's slug");
     }
-    // Lists hold only A's rows.
+    // Lists hold only A's rows (A has rows of each: the check is not vacuous).
+    for path in [
+        "/v1/patients",
+        "/v1/appointments?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z",
+        "/v1/conflicts",
+    ] {
+        let (status, body) = server.get(path, Some(token(&a_admin))).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let n = body.get("items").map_or_else(
+            || body.as_array().map_or(0, Vec::len),
+            |i| i.as_array().map_or(0, Vec::len),
+        );
+        assert!(n > 0, "{path} shows none of A's own rows");
+    }
     let (_, users) = server.get("/v1/users", Some(token(&a_admin))).await;
     let emails: Vec<&str> = users["items"]
         .as_array()

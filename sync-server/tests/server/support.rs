@@ -298,3 +298,154 @@ impl Drop for Server {
 pub fn token(v: &Value) -> &str {
     v["access_token"].as_str().expect("access_token")
 }
+
+// --- sync client ---------------------------------------------------------------------------------
+
+use shared_model::sync::{self as wire, ClientMessage, DocData, ServerMessage};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A device's sync connection, speaking the real wire protocol.
+pub struct SyncClient {
+    ws: Ws,
+    /// Docs received so far (catch-up and relayed).
+    pub received: Vec<DocData>,
+    pub conflicts: Vec<shared_model::sync::Conflict>,
+    pub cursor: u64,
+    pub role: String,
+}
+
+pub async fn ws_connect(server: &Server, token: &str) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    let mut request = server.ws_url("/v1/sync").into_client_request()?;
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(ws)
+}
+
+impl SyncClient {
+    /// Connects, says Hello with `cursor` and reads until CaughtUp.
+    pub async fn connect(server: &Server, token: &str, cursor: u64) -> Self {
+        let ws = ws_connect(server, token).await.expect("connect sync");
+        let mut c = Self {
+            ws,
+            received: Vec::new(),
+            conflicts: Vec::new(),
+            cursor,
+            role: String::new(),
+        };
+        match c.recv().await {
+            ServerMessage::Welcome { role, .. } => c.role = role,
+            other => panic!("expected Welcome, got {other:?}"),
+        }
+        c.send(&ClientMessage::Hello { cursor }).await;
+        c.until(|m| matches!(m, ServerMessage::CaughtUp { .. })).await;
+        c
+    }
+
+    pub async fn send(&mut self, m: &ClientMessage) {
+        use futures_util::SinkExt;
+        self.ws
+            .send(Message::Binary(wire::encode(m).into()))
+            .await
+            .expect("send frame");
+    }
+
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) -> bool {
+        use futures_util::SinkExt;
+        self.ws.send(Message::Binary(bytes.into())).await.is_ok()
+    }
+
+    /// The next server message (10 s at most); records Docs, Conflicts and cursors.
+    pub async fn recv(&mut self) -> ServerMessage {
+        self.try_recv(Duration::from_secs(10))
+            .await
+            .expect("server message in time")
+    }
+
+    pub async fn try_recv(&mut self, wait: Duration) -> Option<ServerMessage> {
+        use futures_util::StreamExt;
+        loop {
+            let next = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
+            match next {
+                Ok(Message::Binary(b)) => {
+                    let m: ServerMessage = wire::decode(&b).expect("decodable server frame");
+                    match &m {
+                        ServerMessage::Docs { docs, cursor } => {
+                            self.received.extend(docs.iter().cloned());
+                            if *cursor > 0 {
+                                self.cursor = *cursor;
+                            }
+                        }
+                        ServerMessage::CaughtUp { cursor } => self.cursor = *cursor,
+                        ServerMessage::Conflicts { open } => self.conflicts = open.clone(),
+                        _ => {}
+                    }
+                    return Some(m);
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
+    /// Reads until a message matching `stop` (returned).
+    pub async fn until(&mut self, stop: impl Fn(&ServerMessage) -> bool) -> ServerMessage {
+        loop {
+            let m = self.recv().await;
+            if let ServerMessage::Error { code, message } = &m {
+                panic!("server error {code}: {message}");
+            }
+            if stop(&m) {
+                return m;
+            }
+        }
+    }
+
+    /// Pushes and waits for the Ack of this batch: (accepted, refused).
+    pub async fn push(
+        &mut self,
+        batch: u64,
+        docs: Vec<DocData>,
+    ) -> (Vec<String>, Vec<shared_model::sync::Refusal>) {
+        self.send(&ClientMessage::Push { batch, docs }).await;
+        match self
+            .until(|m| matches!(m, ServerMessage::Ack { batch: b, .. } if *b == batch))
+            .await
+        {
+            ServerMessage::Ack {
+                accepted, refused, ..
+            } => (accepted.iter().map(|k| k.to_string()).collect(), refused),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Waits until docs for `key` arrive (or `wait` passes); true if they did.
+    pub async fn wait_for_doc(&mut self, key: &str, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if self.received.iter().any(|d| d.key.to_string() == key) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() || self.try_recv(left).await.is_none() {
+                return self.received.iter().any(|d| d.key.to_string() == key);
+            }
+        }
+    }
+
+    /// Reads until the server closes; returns the Error it sent, if any.
+    pub async fn closed_with(&mut self) -> Option<String> {
+        let mut code = None;
+        while let Some(m) = self.try_recv(Duration::from_secs(10)).await {
+            if let ServerMessage::Error { code: c, .. } = m {
+                code = Some(c);
+            }
+        }
+        code
+    }
+}
