@@ -172,6 +172,23 @@ pub async fn append(conn: &mut PgConnection, tenant: Uuid, events: &[AuditEvent]
         }
     };
     let at = DbTime::now();
+    let n = events.len();
+    let (mut seqs, mut ids, mut users, mut devices, mut ips) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut actions, mut outcomes, mut kinds, mut records, mut details, mut prevs, mut hashes) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
     for e in events {
         seq += 1;
         let event_id = Uuid::now_v7();
@@ -190,29 +207,44 @@ pub async fn append(conn: &mut PgConnection, tenant: Uuid, events: &[AuditEvent]
             detail: e.detail.as_deref(),
         };
         let hash = chain_hash(&prev, &fields);
-        sqlx::query(
-            "INSERT INTO audit_events (tenant_id, seq, event_id, at, user_id, device_id, ip, action, \
-             outcome, record_kind, record_id, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(tenant)
-        .bind(seq)
-        .bind(event_id)
-        .bind(at)
-        .bind(e.user_id)
-        .bind(e.device_id)
-        .bind(e.ip.as_deref())
-        .bind(e.action)
-        .bind(e.outcome.as_str())
-        .bind(e.record_kind)
-        .bind(e.record_id.as_deref())
-        .bind(e.detail.as_deref())
-        .bind(prev.as_slice())
-        .bind(hash.as_slice())
-        .execute(&mut *conn)
-        .await?;
-        prev = hash.to_vec();
+        seqs.push(seq);
+        ids.push(event_id);
+        users.push(e.user_id);
+        devices.push(e.device_id);
+        ips.push(e.ip.clone());
+        actions.push(e.action);
+        outcomes.push(e.outcome.as_str());
+        kinds.push(e.record_kind);
+        records.push(e.record_id.clone());
+        details.push(e.detail.clone());
+        prevs.push(std::mem::replace(&mut prev, hash.to_vec()));
+        hashes.push(hash.to_vec());
     }
+    // One statement for the whole batch.
+    sqlx::query(
+        "INSERT INTO audit_events (tenant_id, seq, event_id, at, user_id, device_id, ip, action, outcome, \
+         record_kind, record_id, detail, prev_hash, hash) \
+         SELECT $1, u.seq, u.id, $2, u.user_id, u.device_id, u.ip, u.action, u.outcome, u.kind, u.record, u.detail, \
+         u.prev, u.hash FROM UNNEST($3::int8[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[], \
+         $10::text[], $11::text[], $12::text[], $13::bytea[], $14::bytea[]) \
+         AS u(seq, id, user_id, device_id, ip, action, outcome, kind, record, detail, prev, hash)",
+    )
+    .bind(tenant)
+    .bind(at)
+    .bind(seqs)
+    .bind(ids)
+    .bind(users)
+    .bind(devices)
+    .bind(ips)
+    .bind(actions)
+    .bind(outcomes)
+    .bind(kinds)
+    .bind(records)
+    .bind(details)
+    .bind(prevs)
+    .bind(hashes)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1")
         .bind(tenant)
         .bind(seq)

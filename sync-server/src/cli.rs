@@ -251,6 +251,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         metrics: Arc::new(Metrics::new()),
         bus,
         relay: crate::sync::relay::Relay::new(),
+        doc_cache: Arc::new(crate::sync::store::DocCache::new(
+            settings.limits.document_cache_entries,
+        )),
         settings: Arc::new(settings.clone()),
     };
     tokio::spawn(crate::sync::run_relay(state.clone()));

@@ -74,6 +74,8 @@ pub struct LimitSettings {
     pub max_frame_bytes: usize,
     /// Seconds a REST request may take.
     pub request_timeout_seconds: u64,
+    /// Documents each instance keeps in memory between pushes (0 disables the cache).
+    pub document_cache_entries: usize,
 }
 
 impl Default for Settings {
@@ -111,6 +113,7 @@ impl Default for LimitSettings {
             max_body_bytes: 64 * 1024,
             max_frame_bytes: 16 * 1024 * 1024,
             request_timeout_seconds: 30,
+            document_cache_entries: 2048,
         }
     }
 }

@@ -55,6 +55,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub bus: Bus,
     pub relay: crate::sync::relay::Relay,
+    pub doc_cache: Arc<crate::sync::store::DocCache>,
 }
 
 #[derive(OpenApi)]

@@ -237,7 +237,7 @@ impl Connection {
     }
 
     async fn push(&mut self, sink: &mut Sink, batch: u64, docs: Vec<DocData>) -> Result<(), End> {
-        match store::push(&self.state.pool, &self.who, docs).await {
+        match store::push(&self.state.pool, &self.state.doc_cache, &self.who, docs).await {
             Ok(out) => {
                 let m = &self.state.metrics;
                 m.changes
@@ -339,7 +339,15 @@ impl Connection {
             )
             .await?;
         }
-        self.send_conflicts(sink).await
+        if let Some(all) = &batch.conflicts {
+            let open = all
+                .iter()
+                .filter(|c| kinds.iter().any(|k| k == store::kind_str(c.key.kind())))
+                .cloned()
+                .collect();
+            send(sink, &ServerMessage::Conflicts { open }).await?;
+        }
+        Ok(())
     }
 
     async fn send_conflicts(&mut self, sink: &mut Sink) -> Result<(), End> {
@@ -376,8 +384,11 @@ pub async fn run_relay(state: AppState) {
             listener.listen(store::CHANGES_CHANNEL).await?;
             loop {
                 let note = listener.recv().await?;
-                if let Some((tenant, from, to)) = relay::parse_notification(note.payload()) {
-                    state.relay.deliver(&state.pool, tenant, from, to).await?;
+                if let Some((tenant, from, to, conflicts)) = relay::parse_notification(note.payload()) {
+                    state
+                        .relay
+                        .deliver(&state.pool, tenant, from, to, conflicts)
+                        .await?;
                 }
             }
         }

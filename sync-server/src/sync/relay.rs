@@ -25,6 +25,8 @@ pub struct RelayBatch {
     pub from: i64,
     pub to: i64,
     pub rows: Vec<RelayRow>,
+    /// Every open conflict of the tenant (all kinds), when this batch changed them.
+    pub conflicts: Option<Vec<shared_model::sync::Conflict>>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,7 +51,14 @@ impl Relay {
     }
 
     /// Reads the rows a notification names and broadcasts them.
-    pub async fn deliver(&self, pool: &PgPool, tenant: Uuid, from: i64, to: i64) -> Result<(), sqlx::Error> {
+    pub async fn deliver(
+        &self,
+        pool: &PgPool,
+        tenant: Uuid,
+        from: i64,
+        to: i64,
+        conflicts_changed: bool,
+    ) -> Result<(), sqlx::Error> {
         if self.tx.receiver_count() == 0 {
             return Ok(());
         }
@@ -72,20 +81,29 @@ impl Relay {
                 device,
             })
             .collect();
+        let conflicts = if conflicts_changed {
+            let all = ["registry", "chart", "agenda"].map(String::from);
+            Some(super::store::open_conflicts(pool, tenant, &all).await?)
+        } else {
+            None
+        };
         let _ = self.tx.send(Arc::new(RelayBatch {
             tenant,
             from,
             to,
             rows,
+            conflicts,
         }));
         Ok(())
     }
 }
 
-pub fn parse_notification(payload: &str) -> Option<(Uuid, i64, i64)> {
+/// `tenant|from|to|conflicts_changed(0/1)`.
+pub fn parse_notification(payload: &str) -> Option<(Uuid, i64, i64, bool)> {
     let mut parts = payload.split('|');
     let tenant = parts.next()?.parse().ok()?;
     let from = parts.next()?.parse().ok()?;
     let to = parts.next()?.parse().ok()?;
-    Some((tenant, from, to))
+    let conflicts = parts.next() == Some("1");
+    Some((tenant, from, to, conflicts))
 }

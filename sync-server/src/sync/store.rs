@@ -55,44 +55,129 @@ pub fn readable_kinds(role: shared_model::identity::Role) -> Vec<String> {
         .collect()
 }
 
+/// A document's open conflicts: (kind, subject ids).
+type DocConflicts = Vec<(&'static str, Vec<String>)>;
+
+/// New documents of a push: keys, kinds, epochs, snapshots, sequence numbers.
+type NewDocs = (Vec<String>, Vec<&'static str>, Vec<i32>, Vec<Vec<u8>>, Vec<i64>);
+
+/// A document whose new changes passed every check, waiting for its sequence number.
+struct Staged {
+    key: DocumentKey,
+    record: String,
+    epoch: u32,
+    is_new: bool,
+    /// A fresh compacted snapshot, when due.
+    snapshot: Option<Vec<u8>>,
+    data: Vec<u8>,
+    changes: usize,
+    conflicts: DocConflicts,
+    before: State,
+    after: State,
+    /// The server's copy after the push, for the cache once committed.
+    doc: ServerDoc,
+    seq: i64,
+}
+
 struct StoredDoc {
-    snapshot: Vec<u8>,
-    snapshot_seq: i64,
     changes_since_snapshot: i32,
 }
 
-/// The server's copy of `key`, locked for this transaction, or `None` if it has none.
+/// Documents kept in memory between pushes. An entry is used only when its `last_seq` equals the
+/// locked row's, so it is never stale, whichever instance wrote last.
+pub struct DocCache {
+    inner: std::sync::Mutex<std::collections::HashMap<(Uuid, String), Cached>>,
+    capacity: usize,
+}
+
+struct Cached {
+    last_seq: i64,
+    doc: ServerDoc,
+    state: State,
+}
+
+impl std::fmt::Debug for DocCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocCache")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            inner: std::sync::Mutex::new(std::collections::HashMap::new()),
+            capacity,
+        }
+    }
+
+    fn take(&self, tenant: Uuid, key: &str, last_seq: i64) -> Option<(ServerDoc, State)> {
+        let mut map = self.inner.lock().ok()?;
+        let hit = map.remove(&(tenant, key.to_string()))?;
+        (hit.last_seq == last_seq).then_some((hit.doc, hit.state))
+    }
+
+    fn put(&self, tenant: Uuid, key: String, last_seq: i64, doc: ServerDoc, state: State) {
+        let Ok(mut map) = self.inner.lock() else { return };
+        if map.len() >= self.capacity {
+            // Arbitrary eviction keeps this cheap; a miss only costs a reload.
+            if let Some(victim) = map.keys().next().cloned() {
+                map.remove(&victim);
+            }
+        }
+        if self.capacity > 0 {
+            map.insert((tenant, key), Cached { last_seq, doc, state });
+        }
+    }
+}
+
+/// The server's copy of `key`, locked for this transaction (with its state when it came from
+/// the cache), or `None` if it has none.
 async fn load_locked(
     tx: &mut TenantTx,
+    cache: &DocCache,
+    tenant: Uuid,
     key: &DocumentKey,
-) -> Result<Option<(ServerDoc, StoredDoc)>, LoadError> {
-    let row: Option<(Vec<u8>, i64, i32)> = sqlx::query_as(
-        "SELECT snapshot, snapshot_seq, changes_since_snapshot FROM documents WHERE doc_key = $1 FOR UPDATE",
+) -> Result<Option<(ServerDoc, Option<State>, StoredDoc)>, LoadError> {
+    let record = key.to_string();
+    // Serialises pushes of one document even before its row exists (two devices creating the
+    // same chart at once); released at commit.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(current_tenant()::text || '|' || $1, 0))")
+        .bind(&record)
+        .execute(&mut **tx)
+        .await?;
+    let row: Option<(i64, i64, i32)> = sqlx::query_as(
+        "SELECT snapshot_seq, last_seq, changes_since_snapshot FROM documents WHERE doc_key = $1 FOR UPDATE",
     )
-    .bind(key.to_string())
+    .bind(&record)
     .fetch_optional(&mut **tx)
     .await?;
-    let Some((snapshot, snapshot_seq, changes_since_snapshot)) = row else {
+    let Some((snapshot_seq, last_seq, changes_since_snapshot)) = row else {
         return Ok(None);
     };
+    let stored = StoredDoc {
+        changes_since_snapshot,
+    };
+    if let Some((doc, state)) = cache.take(tenant, &record, last_seq) {
+        return Ok(Some((doc, Some(state), stored)));
+    }
+    let (snapshot,): (Vec<u8>,) = sqlx::query_as("SELECT snapshot FROM documents WHERE doc_key = $1")
+        .bind(&record)
+        .fetch_one(&mut **tx)
+        .await?;
     let mut doc = ServerDoc::load(key, &snapshot).map_err(|_| LoadError::Corrupt)?;
     let tail: Vec<(Vec<u8>,)> =
         sqlx::query_as("SELECT data FROM document_changes WHERE doc_key = $1 AND seq > $2 ORDER BY seq")
-            .bind(key.to_string())
+            .bind(&record)
             .bind(snapshot_seq)
             .fetch_all(&mut **tx)
             .await?;
-    for (data,) in tail {
-        doc.apply_trusted(&data).map_err(|_| LoadError::Corrupt)?;
+    if !tail.is_empty() {
+        let joined: Vec<u8> = tail.into_iter().flat_map(|(d,)| d).collect();
+        doc.apply_trusted(&joined).map_err(|_| LoadError::Corrupt)?;
     }
-    Ok(Some((
-        doc,
-        StoredDoc {
-            snapshot,
-            snapshot_seq,
-            changes_since_snapshot,
-        },
-    )))
+    Ok(Some((doc, None, stored)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -120,7 +205,12 @@ async fn session_still_good(tx: &mut TenantTx, who: &Principal) -> Result<bool, 
 
 /// Validates and stores one batch of pushed documents. Nothing is acknowledged before the
 /// commit; a refused document leaves no trace but its audit row.
-pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<PushOutcome, PushError> {
+pub async fn push(
+    pool: &PgPool,
+    cache: &DocCache,
+    who: &Principal,
+    docs: Vec<DocData>,
+) -> Result<PushOutcome, PushError> {
     // One entry per document, chunks in arrival order.
     let mut grouped: BTreeMap<DocumentKey, Vec<Vec<u8>>> = BTreeMap::new();
     for d in docs {
@@ -130,19 +220,8 @@ pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<
     if !session_still_good(&mut tx, who).await? {
         return Err(PushError::SessionEnded);
     }
-    sqlx::query("INSERT INTO sync_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING")
-        .bind(who.tenant)
-        .execute(&mut *tx)
-        .await?;
-    let from: i64 = sqlx::query_scalar("SELECT seq FROM sync_heads WHERE tenant_id = $1 FOR UPDATE")
-        .bind(who.tenant)
-        .fetch_one(&mut *tx)
-        .await?;
-    let mut out = PushOutcome {
-        from,
-        to: from,
-        ..Default::default()
-    };
+    let mut out = PushOutcome::default();
+    let mut staged: Vec<Staged> = Vec::new();
     let mut events = Vec::new();
     let user = UserId::from_uuid(who.user);
     let actor = actor_for(DeviceId::from_uuid(who.device), user);
@@ -173,10 +252,10 @@ pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<
             refuse(&mut out, &mut events, Vec::new(), r);
             continue;
         }
-        let (mut doc, stored) = match load_locked(&mut tx, &key).await {
-            Ok(Some((doc, stored))) => (doc, Some(stored)),
+        let (mut doc, cached_state, stored) = match load_locked(&mut tx, cache, who.tenant, &key).await {
+            Ok(Some((doc, state, stored))) => (doc, state, Some(stored)),
             Ok(None) => match ServerDoc::genesis(&key) {
-                Ok(doc) => (doc, None),
+                Ok(doc) => (doc, None, None),
                 Err(_) => {
                     refuse(
                         &mut out,
@@ -201,7 +280,7 @@ pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<
         };
         let before_heads = doc.heads();
         let before_epoch = doc.epoch().unwrap_or(0);
-        let before = match doc.state() {
+        let before = match cached_state.map_or_else(|| doc.state(), Ok) {
             Ok(s) => s,
             Err(_) => {
                 refuse(
@@ -285,78 +364,65 @@ pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<
             );
             continue;
         }
-        // Accepted: store the new changes (the whole history for a new document, so a device
-        // that lacks it gets the genesis too).
-        out.to += 1;
-        let seq = out.to;
+        // Accepted. Stored below, once every document of the batch is checked (the whole
+        // history for a new document, so a device that lacks it gets the genesis too).
         let data = if stored.is_some() {
             doc.save_after(&before_heads)
         } else {
             doc.save_after(&[])
         };
-        match stored {
-            None => {
-                sqlx::query(
-                    "INSERT INTO documents (tenant_id, doc_key, kind, epoch, snapshot, snapshot_seq, last_seq) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $6)",
-                )
-                .bind(who.tenant)
-                .bind(&record)
-                .bind(kind_str(kind))
-                .bind(before_epoch as i32)
-                .bind(doc.save())
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Some(stored) if stored.changes_since_snapshot + 1 >= SNAPSHOT_EVERY => {
-                sqlx::query(
-                    "UPDATE documents SET snapshot = $2, snapshot_seq = $3, last_seq = $3, changes_since_snapshot = 0, \
-                     updated_at = now() WHERE doc_key = $1",
-                )
-                .bind(&record)
-                .bind(doc.save())
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-                let _ = (stored.snapshot, stored.snapshot_seq);
-            }
-            Some(_) => {
-                sqlx::query(
-                    "UPDATE documents SET last_seq = $2, changes_since_snapshot = changes_since_snapshot + 1, \
-                     updated_at = now() WHERE doc_key = $1",
-                )
-                .bind(&record)
-                .bind(seq)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        sqlx::query(
-            "INSERT INTO document_changes (tenant_id, seq, doc_key, kind, data, change_count, user_id, device_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
+        let compact = stored
+            .as_ref()
+            .is_none_or(|s| s.changes_since_snapshot + 1 >= SNAPSHOT_EVERY);
+        staged.push(Staged {
+            key,
+            record,
+            epoch: before_epoch,
+            is_new: stored.is_none(),
+            snapshot: compact.then(|| doc.save()),
+            data,
+            changes: new.len(),
+            conflicts: doc.conflicts().unwrap_or_default(),
+            before,
+            after,
+            doc,
+            seq: 0,
+        });
+    }
+    // Phase 2: the tenant's log head is locked only now, so checking documents (the CPU-heavy
+    // part) runs in parallel across pushes; sequence numbers follow commit order.
+    sqlx::query("INSERT INTO sync_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING")
         .bind(who.tenant)
-        .bind(seq)
-        .bind(&record)
-        .bind(kind_str(kind))
-        .bind(data)
-        .bind(new.len() as i32)
-        .bind(who.user)
-        .bind(who.device)
         .execute(&mut *tx)
         .await?;
-        super::projection::update(&mut tx, who.tenant, &key, &before, &after, seq).await?;
-        let conflicts = doc.conflicts().unwrap_or_default();
-        record_conflicts(&mut tx, who.tenant, &record, conflicts, seq).await?;
-        out.changes += new.len() as u64;
+    let from: i64 = sqlx::query_scalar("SELECT seq FROM sync_heads WHERE tenant_id = $1 FOR UPDATE")
+        .bind(who.tenant)
+        .fetch_one(&mut *tx)
+        .await?;
+    out.from = from;
+    out.to = from;
+    let mut log = LogRows::default();
+    let mut projections = super::projection::Rows::default();
+    let mut conflicts = Vec::new();
+    for st in staged.iter_mut() {
+        out.to += 1;
+        let seq = out.to;
+        st.seq = seq;
+        let kind = st.key.kind();
+        log.push(st, seq, kind_str(kind));
+        projections.add(&st.key, &st.before, &st.after, seq);
+        conflicts.push((st.record.clone(), std::mem::take(&mut st.conflicts), seq));
+        out.changes += st.changes as u64;
         events.push(
             event_for(who, "sync.change.accepted", Outcome::Ok)
-                .record(kind_str(kind), record.clone())
-                .detail(format!("changes={} seq={seq}", new.len())),
+                .record(kind_str(kind), st.record.clone())
+                .detail(format!("changes={} seq={seq}", st.changes)),
         );
-        out.accepted.push(key);
+        out.accepted.push(st.key);
     }
+    log.write(&mut tx, who).await?;
+    projections.write(&mut tx, who.tenant).await?;
+    let conflicts_changed = record_conflicts(&mut tx, who.tenant, conflicts).await?;
     if out.to > out.from {
         sqlx::query("UPDATE sync_heads SET seq = $2 WHERE tenant_id = $1")
             .bind(who.tenant)
@@ -366,12 +432,21 @@ pub async fn push(pool: &PgPool, who: &Principal, docs: Vec<DocData>) -> Result<
         // Delivered to every instance at commit, in commit order.
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANGES_CHANNEL)
-            .bind(format!("{}|{}|{}", who.tenant, out.from, out.to))
+            .bind(format!(
+                "{}|{}|{}|{}",
+                who.tenant,
+                out.from,
+                out.to,
+                u8::from(conflicts_changed)
+            ))
             .execute(&mut *tx)
             .await?;
     }
     audit::append(&mut tx, who.tenant, &events).await?;
     tx.commit().await?;
+    for st in staged {
+        cache.put(who.tenant, st.record, st.seq, st.doc, st.after);
+    }
     Ok(out)
 }
 
@@ -383,52 +458,180 @@ fn newly_signed(before: &State, after: &State) -> bool {
         .any(|e| e.is_signed() && !old.iter().any(|o| o.id == e.id && o.is_signed()))
 }
 
-/// Brings the conflict table in line with the document's current conflicts.
+/// Brings the conflict table in line with the documents' current conflicts; true if it changed.
 async fn record_conflicts(
     tx: &mut TenantTx,
     tenant: Uuid,
-    key: &str,
-    conflicts: Vec<(&'static str, Vec<String>)>,
-    seq: i64,
-) -> Result<(), sqlx::Error> {
-    let current: Vec<(String, String)> = conflicts
-        .into_iter()
-        .map(|(kind, mut subjects)| {
-            subjects.sort();
-            (kind.to_string(), subjects.join("|"))
-        })
-        .collect();
-    let open: Vec<(Uuid, String, String)> = sqlx::query_as(
-        "SELECT id, kind, subjects FROM sync_conflicts WHERE doc_key = $1 AND resolved_at IS NULL",
+    docs: Vec<(String, DocConflicts, i64)>,
+) -> Result<bool, sqlx::Error> {
+    let keys: Vec<&str> = docs.iter().map(|(k, _, _)| k.as_str()).collect();
+    let open: Vec<(Uuid, String, String, String)> = sqlx::query_as(
+        "SELECT id, doc_key, kind, subjects FROM sync_conflicts WHERE doc_key = ANY($1) AND resolved_at IS NULL",
     )
-    .bind(key)
+    .bind(&keys)
     .fetch_all(&mut **tx)
     .await?;
-    for (id, kind, subjects) in &open {
-        if !current.iter().any(|(k, s)| k == kind && s == subjects) {
-            sqlx::query("UPDATE sync_conflicts SET resolved_at = now(), resolved_seq = $2 WHERE id = $1")
-                .bind(id)
-                .bind(seq)
-                .execute(&mut **tx)
-                .await?;
+    let (mut resolved, mut resolved_seq) = (Vec::new(), Vec::new());
+    let (mut new_ids, mut new_keys, mut new_kinds, mut new_subjects, mut new_seqs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (key, found, seq) in docs {
+        let current: Vec<(String, String)> = found
+            .into_iter()
+            .map(|(kind, mut subjects)| {
+                subjects.sort();
+                (kind.to_string(), subjects.join("|"))
+            })
+            .collect();
+        for (id, _, kind, subjects) in open.iter().filter(|o| o.1 == key) {
+            if !current.iter().any(|(k, s)| k == kind && s == subjects) {
+                resolved.push(*id);
+                resolved_seq.push(seq);
+            }
+        }
+        for (kind, subjects) in current {
+            if !open
+                .iter()
+                .any(|(_, k, kd, s)| *k == key && *kd == kind && *s == subjects)
+            {
+                new_ids.push(Uuid::now_v7());
+                new_keys.push(key.clone());
+                new_kinds.push(kind);
+                new_subjects.push(subjects);
+                new_seqs.push(seq);
+            }
         }
     }
-    for (kind, subjects) in current {
-        if !open.iter().any(|(_, k, s)| *k == kind && *s == subjects) {
+    let changed = !resolved.is_empty() || !new_ids.is_empty();
+    if !resolved.is_empty() {
+        sqlx::query(
+            "UPDATE sync_conflicts c SET resolved_at = now(), resolved_seq = u.seq \
+             FROM UNNEST($1::uuid[], $2::int8[]) AS u(id, seq) WHERE c.id = u.id",
+        )
+        .bind(resolved)
+        .bind(resolved_seq)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if !new_ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO sync_conflicts (tenant_id, id, doc_key, kind, subjects, detected_seq) \
+             SELECT $1, u.* FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::text[], $6::int8[]) AS u",
+        )
+        .bind(tenant)
+        .bind(new_ids)
+        .bind(new_keys)
+        .bind(new_kinds)
+        .bind(new_subjects)
+        .bind(new_seqs)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(changed)
+}
+
+/// The log rows and document updates of one push, written with one statement each.
+#[derive(Default)]
+struct LogRows {
+    seq: Vec<i64>,
+    key: Vec<String>,
+    kind: Vec<&'static str>,
+    data: Vec<Vec<u8>>,
+    count: Vec<i32>,
+    new_docs: NewDocs,
+    compacted: (Vec<String>, Vec<Vec<u8>>, Vec<i64>),
+    appended: (Vec<String>, Vec<i64>),
+}
+
+impl LogRows {
+    fn push(&mut self, st: &mut Staged, seq: i64, kind: &'static str) {
+        self.seq.push(seq);
+        self.key.push(st.record.clone());
+        self.kind.push(kind);
+        self.data.push(std::mem::take(&mut st.data));
+        self.count.push(st.changes as i32);
+        match (st.is_new, st.snapshot.take()) {
+            (true, snapshot) => {
+                let d = &mut self.new_docs;
+                d.0.push(st.record.clone());
+                d.1.push(kind);
+                d.2.push(st.epoch as i32);
+                d.3.push(snapshot.unwrap_or_default());
+                d.4.push(seq);
+            }
+            (false, Some(snapshot)) => {
+                let d = &mut self.compacted;
+                d.0.push(st.record.clone());
+                d.1.push(snapshot);
+                d.2.push(seq);
+            }
+            (false, None) => {
+                self.appended.0.push(st.record.clone());
+                self.appended.1.push(seq);
+            }
+        }
+    }
+
+    async fn write(self, tx: &mut TenantTx, who: &Principal) -> Result<(), sqlx::Error> {
+        if self.seq.is_empty() {
+            return Ok(());
+        }
+        let (keys, kinds, epochs, snapshots, seqs) = self.new_docs;
+        if !keys.is_empty() {
             sqlx::query(
-                "INSERT INTO sync_conflicts (tenant_id, id, doc_key, kind, subjects, detected_seq) VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO documents (tenant_id, doc_key, kind, epoch, snapshot, snapshot_seq, last_seq) \
+                 SELECT $1, u.key, u.kind, u.epoch, u.snapshot, u.seq, u.seq \
+                 FROM UNNEST($2::text[], $3::text[], $4::int4[], $5::bytea[], $6::int8[]) AS u(key, kind, epoch, snapshot, seq)",
             )
-            .bind(tenant)
-            .bind(Uuid::now_v7())
-            .bind(key)
-            .bind(kind)
-            .bind(subjects)
-            .bind(seq)
+            .bind(who.tenant)
+            .bind(keys)
+            .bind(kinds)
+            .bind(epochs)
+            .bind(snapshots)
+            .bind(seqs)
             .execute(&mut **tx)
             .await?;
         }
+        let (keys, snapshots, seqs) = self.compacted;
+        if !keys.is_empty() {
+            sqlx::query(
+                "UPDATE documents d SET snapshot = u.snapshot, snapshot_seq = u.seq, last_seq = u.seq, \
+                 changes_since_snapshot = 0, updated_at = now() \
+                 FROM UNNEST($1::text[], $2::bytea[], $3::int8[]) AS u(key, snapshot, seq) WHERE d.doc_key = u.key",
+            )
+            .bind(keys)
+            .bind(snapshots)
+            .bind(seqs)
+            .execute(&mut **tx)
+            .await?;
+        }
+        let (keys, seqs) = self.appended;
+        if !keys.is_empty() {
+            sqlx::query(
+                "UPDATE documents d SET last_seq = u.seq, changes_since_snapshot = d.changes_since_snapshot + 1, \
+                 updated_at = now() FROM UNNEST($1::text[], $2::int8[]) AS u(key, seq) WHERE d.doc_key = u.key",
+            )
+            .bind(keys)
+            .bind(seqs)
+            .execute(&mut **tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO document_changes (tenant_id, seq, doc_key, kind, data, change_count, user_id, device_id) \
+             SELECT $1, u.seq, u.key, u.kind, u.data, u.count, $7, $8 \
+             FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int4[]) AS u(seq, key, kind, data, count)",
+        )
+        .bind(who.tenant)
+        .bind(self.seq)
+        .bind(self.key)
+        .bind(self.kind)
+        .bind(self.data)
+        .bind(self.count)
+        .bind(who.user)
+        .bind(who.device)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Every open conflict in documents of the given kinds.
