@@ -9,7 +9,7 @@
 //! `cargo bench -p atendebem-server --bench sync` (N = 1000); `-- --quick` for a smoke run.
 //! Prints one line per figure.
 
-#![allow(clippy::unwrap_used, clippy::print_stdout, dead_code)]
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::needless_range_loop, dead_code)]
 
 #[path = "../tests/server/support.rs"]
 mod support;
@@ -144,7 +144,15 @@ fn rss_mib(pid: u32) -> f64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let quick = std::env::args().any(|a| a == "--quick");
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    // `--only login|throughput|latency` runs one part (e.g. under `perf record -p PID`).
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let run = |part: &str| only.as_deref().is_none_or(|o| o == part);
     let connections: usize = if quick { 50 } else { 1000 };
     let db = TestDb::new().await;
     let t = db.tenant("bench");
@@ -157,15 +165,22 @@ async fn main() {
         ],
     );
     println!(
-        "machine: {} cores; connections for latency/memory: {connections}",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "machine: {} cores; connections for latency/memory: {connections}; server pid {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        server.child.id()
     );
 
     // 1. Login latency.
     // The first login changes the initial password; the measured ones use the new one.
     let _first = device(&server, &t, "STAFF", true).await;
     let mut samples = Vec::new();
-    for _ in 0..if quick { 5 } else { 30 } {
+    for _ in 0..if !run("login") {
+        0
+    } else if quick {
+        5
+    } else {
+        30
+    } {
         let started = Instant::now();
         let (status, _) = server
             .login_raw(&t.slug, t.email("STAFF"), support::NEW_PASSWORD, Uuid::now_v7())
@@ -174,75 +189,105 @@ async fn main() {
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     samples.sort_by(f64::total_cmp);
-    println!(
-        "login (Argon2id m=19456 KiB t=2 p=1): p50 {:.1} ms, p99 {:.1} ms over {} logins",
-        percentile(&samples, 0.5),
-        percentile(&samples, 0.99),
-        samples.len()
-    );
+    if run("login") {
+        println!(
+            "login (Argon2id m=19456 KiB t=2 p=1): p50 {:.1} ms, p99 {:.1} ms over {} logins",
+            percentile(&samples, 0.5),
+            percentile(&samples, 0.99),
+            samples.len()
+        );
+    }
 
     // 2. Throughput: D devices, each with its own P agendas, pushing R rounds of K bookings
     //    per agenda (one automerge change each), batched P agendas per Push.
-    let (devices, agendas_per_device, rounds, per_round) = if quick { (2, 5, 3, 5) } else { (4, 25, 8, 10) };
-    let mut workers = Vec::new();
-    for i in 0..devices {
-        let d = device(&server, &t, "STAFF", false).await;
-        let mut client = SyncClient::connect(&server, &d.token, 0).await;
-        let mut docs: Vec<(ProfessionalId, AgendaDoc)> = (0..agendas_per_device)
-            .map(|_| {
-                let p = ProfessionalId::new();
-                (p, agenda(p, &d))
-            })
-            .collect();
-        let initial: Vec<DocData> = docs
-            .iter_mut()
-            .map(|(_, a)| DocData {
-                key: a.key(),
-                data: a.save(),
-            })
-            .collect();
-        let (_, refused) = client.push(0, initial).await;
-        assert!(refused.is_empty(), "{refused:?}");
-        // Prepare every round's data up front: the figure is the server's, not the client's.
-        let mut prepared = Vec::new();
-        for r in 0..rounds {
-            let mut batch = Vec::new();
-            for (p, a) in docs.iter_mut() {
-                let heads = a.heads();
-                for k in 0..per_round {
-                    book(a, *p, r * per_round + k, d.user);
-                }
-                batch.push(DocData {
-                    key: a.key(),
-                    data: a.save_after(&heads),
-                });
-            }
-            prepared.push(batch);
+    let (devices, agendas_per_device, rounds, per_round) = if !run("throughput") {
+        (1, 1, 1, 1)
+    } else if quick {
+        (2, 5, 3, 5)
+    } else {
+        (8, 25, 4, 10)
+    };
+    // Two layouts: every device in one clinic (they share the clinic's ordered log and receive
+    // each other's changes) and one clinic per device (the server's capacity across clinics).
+    let clinics: Vec<TenantFixture> = if run("throughput") {
+        (0..devices)
+            .map(|i| db.tenant(&format!("bench-clinica-{i}")))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for layout in ["one clinic", "one clinic per device"] {
+        if !run("throughput") {
+            break;
         }
-        workers.push((i, client, prepared));
-    }
-    let total_changes = devices * agendas_per_device * rounds * per_round;
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    for (_, mut client, prepared) in workers {
-        handles.push(tokio::spawn(async move {
-            for (r, batch) in prepared.into_iter().enumerate() {
-                let (accepted, refused) = client.push(r as u64 + 1, batch).await;
-                assert!(refused.is_empty(), "{refused:?}");
-                assert!(!accepted.is_empty());
+        let mut workers = Vec::new();
+        for i in 0..devices {
+            let d = if layout == "one clinic" {
+                device(&server, &t, "STAFF", false).await
+            } else {
+                device(&server, &clinics[i], "STAFF", true).await
+            };
+            let mut client = SyncClient::connect(&server, &d.token, 0).await;
+            let mut docs: Vec<(ProfessionalId, AgendaDoc)> = (0..agendas_per_device)
+                .map(|_| {
+                    let p = ProfessionalId::new();
+                    (p, agenda(p, &d))
+                })
+                .collect();
+            let initial: Vec<DocData> = docs
+                .iter_mut()
+                .map(|(_, a)| DocData {
+                    key: a.key(),
+                    data: a.save(),
+                })
+                .collect();
+            let (_, refused) = client.push(0, initial).await;
+            assert!(refused.is_empty(), "{refused:?}");
+            // Prepare every round's data up front: the figure is the server's, not the client's.
+            let mut prepared = Vec::new();
+            for r in 0..rounds {
+                let mut batch = Vec::new();
+                for (p, a) in docs.iter_mut() {
+                    let heads = a.heads();
+                    for k in 0..per_round {
+                        book(a, *p, r * per_round + k, d.user);
+                    }
+                    batch.push(DocData {
+                        key: a.key(),
+                        data: a.save_after(&heads),
+                    });
+                }
+                prepared.push(batch);
             }
-        }));
+            workers.push((i, client, prepared));
+        }
+        let total_changes = devices * agendas_per_device * rounds * per_round;
+        eprintln!("pushing");
+        let started = Instant::now();
+        let mut handles = Vec::new();
+        for (_, mut client, prepared) in workers {
+            handles.push(tokio::spawn(async move {
+                for (r, batch) in prepared.into_iter().enumerate() {
+                    let (accepted, refused) = client.push(r as u64 + 1, batch).await;
+                    assert!(refused.is_empty(), "{refused:?}");
+                    assert!(!accepted.is_empty());
+                }
+            }));
+        }
+        for h in handles {
+            h.await.unwrap();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        println!(
+            "throughput ({layout}): {total_changes} changes ({devices} devices x {agendas_per_device} agendas x {rounds} pushes x {per_round} bookings) committed in {elapsed:.2} s = {:.0} changes/s ({:.0} pushes/s)",
+            total_changes as f64 / elapsed,
+            (devices * rounds) as f64 / elapsed
+        );
     }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    println!(
-        "throughput: {total_changes} changes ({devices} devices x {agendas_per_device} agendas x {rounds} pushes x {per_round} bookings) committed in {elapsed:.2} s = {:.0} changes/s ({:.0} pushes/s)",
-        total_changes as f64 / elapsed,
-        (devices * rounds) as f64 / elapsed
-    );
 
+    if !run("latency") {
+        return;
+    }
     // 3 and 4. N idle connections (one receiving device's token, shared: logging in N times
     //    would measure Argon2, not sync), then edits from another device.
     let pid = server.child.id();

@@ -87,8 +87,8 @@ impl std::fmt::Debug for Console {
 fn checked_hash(password: &str, hasher: &Hasher) -> Result<String> {
     password::check_quality(password).map_err(|e| AdminError::input("password.too_weak", e.to_string()))?;
     hasher
-        .hash(password)
-        .map_err(|_| AdminError::input("password.hash", "falha ao gerar o hash"))
+        .hash_blocking(password)
+        .ok_or_else(|| AdminError::input("password.hash", "falha ao gerar o hash"))
 }
 
 fn console_event(action: &'static str) -> AuditEvent {

@@ -89,6 +89,16 @@ impl AgendaDoc {
         Ok(appointments)
     }
 
+    /// One appointment read straight from the document (no cache): for readers that refresh only
+    /// what [`changed_keys`](CrdtDocument::changed_keys) reports. `None` if there is none.
+    pub fn read_appointment(&self, key: &str) -> Result<Option<Appointment>, DocumentError> {
+        let map = super::common::root_map(&self.doc, "appointments")?;
+        match automerge::ReadDoc::get(&self.doc, &map, key)? {
+            None => Ok(None),
+            Some(_) => Ok(Some(autosurgeon::hydrate_prop(&self.doc, &map, key)?)),
+        }
+    }
+
     /// One appointment.
     pub fn appointment(&self, id: AppointmentId) -> Result<Appointment, SchedulingError> {
         self.appointments()?

@@ -63,6 +63,16 @@ impl ChartDoc {
         &self.doc
     }
 
+    /// One entry read straight from the document by its key (see
+    /// [`changed_keys`](CrdtDocument::changed_keys)); `None` if there is none.
+    pub fn read_entry(&self, key: &str) -> Result<Option<ClinicalEntry>, DocumentError> {
+        let entries = root_map(&self.doc, "entries")?;
+        match self.doc.get(&entries, key)? {
+            None => Ok(None),
+            Some(_) => Ok(Some(autosurgeon::hydrate_prop(&self.doc, &entries, key)?)),
+        }
+    }
+
     /// One entry.
     pub fn entry(&self, id: EntryId) -> Result<ClinicalEntry, ChartError> {
         let entries = root_map(&self.doc, "entries")?;

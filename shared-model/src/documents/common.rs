@@ -195,6 +195,37 @@ pub trait CrdtDocument: sealed::Inner + Sized {
         self.am_mut().get_missing_deps(&[])
     }
 
+    /// The keys of the root map `map` whose values changed between `before` and the current
+    /// heads (added, replaced, or changed inside), so a reader can refresh only those.
+    fn changed_keys(&mut self, before: &[ChangeHash], map: &str) -> Vec<String> {
+        use automerge::{PatchAction, Prop};
+        let after = self.heads();
+        let mut keys: Vec<String> = Vec::new();
+        for patch in self.am_mut().diff(before, &after) {
+            let Some((_, Prop::Map(top))) = patch.path.first() else {
+                // A change at the root itself: the map may have been replaced.
+                if let PatchAction::PutMap { key, .. } = &patch.action
+                    && key == map
+                {
+                    keys.push(String::from("*"));
+                }
+                continue;
+            };
+            if top != map {
+                continue;
+            }
+            let key = match (patch.path.get(1), &patch.action) {
+                (Some((_, Prop::Map(k))), _) => k.clone(),
+                (None, PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key }) => key.clone(),
+                _ => continue,
+            };
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+
     /// The document's header epoch (0 until an LGPD re-creation).
     fn epoch(&self) -> Result<u32, DocumentError> {
         self.header().map(|h| h.epoch)

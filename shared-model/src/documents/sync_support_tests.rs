@@ -74,3 +74,75 @@ fn a_bare_registry_shares_the_genesis_and_takes_a_first_record() {
     fresh.update(&patient).unwrap();
     assert_eq!(fresh.patient().unwrap(), patient);
 }
+
+#[test]
+fn changed_keys_names_what_a_change_touched() {
+    use crate::ids::ProfessionalId;
+    use crate::scheduling::{
+        Appointment, AppointmentKind, AppointmentStatus, NewAppointment, Payer, WeeklyRule, WorkingHours,
+    };
+    use crate::values::ClinicTimeZone;
+    use jiff::civil::{Time, Weekday};
+
+    let device = DeviceId::new();
+    let professional = ProfessionalId::new();
+    let mut agenda = AgendaDoc::new(professional, YearMonth::new(2027, 3).unwrap(), device).unwrap();
+    let weekly = vec![WeeklyRule {
+        weekday: Weekday::Wednesday,
+        start: Time::constant(7, 0, 0, 0),
+        end: Time::constant(19, 0, 0, 0),
+        room: None,
+    }];
+    agenda
+        .set_working_hours(&WorkingHours {
+            weekly,
+            exceptions: vec![],
+        })
+        .unwrap();
+    let h0 = agenda.heads();
+    assert!(agenda.changed_keys(&h0, "appointments").is_empty());
+    let start: Timestamp = "2027-03-10T13:00:00Z".parse().unwrap();
+    let a = Appointment::new(
+        NewAppointment {
+            professional,
+            patient: PatientId::new(),
+            start,
+            end: start.checked_add(jiff::SignedDuration::from_mins(30)).unwrap(),
+            kind: AppointmentKind::FollowUp,
+            payer: Payer::Private,
+            price: None,
+            room: None,
+            notes: None,
+        },
+        UserId::new(),
+        Timestamp::now(),
+    );
+    agenda.book(&a, &ClinicTimeZone::default()).unwrap();
+    assert_eq!(agenda.changed_keys(&h0, "appointments"), vec![a.id.to_string()]);
+    let h1 = agenda.heads();
+    agenda
+        .set_status(a.id, AppointmentStatus::Confirmed, Timestamp::now())
+        .unwrap();
+    assert_eq!(agenda.changed_keys(&h1, "appointments"), vec![a.id.to_string()]);
+    assert_eq!(
+        agenda.read_appointment(&a.id.to_string()).unwrap(),
+        Some(agenda.appointment(a.id).unwrap())
+    );
+    assert_eq!(agenda.read_appointment("nao-existe").unwrap(), None);
+    assert!(agenda.changed_keys(&h1, "outra").is_empty());
+
+    let (mut chart, device, user) = chart_with_note();
+    let h = chart.heads();
+    let entry = NewEntry {
+        kind: EntryKind::Evolution,
+        text: "outra".into(),
+        cid10: vec![],
+        professional: None,
+    };
+    let id = chart.add_draft(entry, user, device, Timestamp::now()).unwrap();
+    assert_eq!(chart.changed_keys(&h, "entries"), vec![id.to_string()]);
+    assert_eq!(
+        chart.read_entry(&id.to_string()).unwrap(),
+        Some(chart.entry(id).unwrap())
+    );
+}

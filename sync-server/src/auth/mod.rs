@@ -164,7 +164,7 @@ impl Auth {
             tx.commit().await?;
             return Err(ApiError::invalid_credentials());
         };
-        let ok = self.verify(req.password, user.password_hash.clone()).await;
+        let ok = self.verify(req.password, user.password_hash.clone()).await?;
         let base = |outcome| {
             AuditEvent::new("auth.login", outcome)
                 .user(Some(user.id))
@@ -444,7 +444,7 @@ impl Auth {
                 "A nova senha deve ser diferente da atual.",
             ));
         }
-        if !self.verify(current, phc).await {
+        if !self.verify(current, phc).await? {
             audit::append_now(
                 pool,
                 who.tenant,
@@ -494,23 +494,21 @@ impl Auth {
     }
 
     pub async fn hash(&self, password: Password) -> ApiResult<String> {
-        let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(password.expose()))
+        self.hasher
+            .hash(password.expose())
             .await
-            .map_err(|_| ApiError::internal())?
-            .map_err(|_| ApiError::internal())
+            .ok_or_else(ApiError::unavailable)
     }
 
-    async fn verify(&self, password: Password, phc: String) -> bool {
-        let hasher = self.hasher.clone();
-        tokio::task::spawn_blocking(move || hasher.verify(password.expose(), &phc))
+    async fn verify(&self, password: Password, phc: String) -> ApiResult<bool> {
+        self.hasher
+            .try_verify(password.expose(), &phc)
             .await
-            .unwrap_or(false)
+            .ok_or_else(ApiError::unavailable)
     }
 
     async fn burn(&self, password: Password) {
-        let hasher = self.hasher.clone();
-        let _ = tokio::task::spawn_blocking(move || hasher.burn(password.expose())).await;
+        self.hasher.burn(password.expose()).await;
     }
 }
 

@@ -135,8 +135,58 @@ impl ServerDoc {
         })
     }
 
-    /// Open domain conflicts: (kind, sorted subject ids).
-    pub fn conflicts(&self) -> Result<Vec<(&'static str, Vec<String>)>, DocumentError> {
+    /// The state after changes applied on top of `before_heads`, whose state was `before`:
+    /// only the appointments or entries the changes touched are read again (a full read of a
+    /// busy agenda costs far more than the push itself).
+    pub fn state_after(
+        &mut self,
+        before: &State,
+        before_heads: &[ChangeHash],
+    ) -> Result<State, DocumentError> {
+        match (self, before) {
+            (ServerDoc::Agenda(d), State::Agenda(old)) => {
+                let keys = d.changed_keys(before_heads, "appointments");
+                if keys.iter().any(|k| k == "*") {
+                    return Ok(State::Agenda(d.appointments()?));
+                }
+                let mut list = old.clone();
+                for key in keys {
+                    list.retain(|a| a.id.to_string() != key);
+                    if let Some(a) = d.read_appointment(&key)? {
+                        list.push(a);
+                    }
+                }
+                list.sort_by_key(|a| (a.start, a.id));
+                Ok(State::Agenda(list))
+            }
+            (ServerDoc::Chart(d), State::Chart(old)) => {
+                let keys = d.changed_keys(before_heads, "entries");
+                if keys.iter().any(|k| k == "*") {
+                    return Ok(State::Chart(d.entries()?));
+                }
+                let mut list = old.clone();
+                for key in keys {
+                    list.retain(|e| e.id.to_string() != key);
+                    if let Some(e) = d.read_entry(&key)? {
+                        list.push(e);
+                    }
+                }
+                list.sort_by_key(|e| (e.created_at, e.id));
+                Ok(State::Chart(list))
+            }
+            (doc, _) => doc.state(),
+        }
+    }
+
+    /// Open domain conflicts: (kind, sorted subject ids). Agenda conflicts come from `state`
+    /// (the same rule as `AgendaDoc::conflicts`, without reading the document again).
+    pub fn conflicts(&self, state: &State) -> Result<Vec<(&'static str, Vec<String>)>, DocumentError> {
+        if let State::Agenda(appointments) = state {
+            return Ok(shared_model::scheduling::find_overlaps(appointments)
+                .into_iter()
+                .map(|(a, b)| ("agenda.double_booking", vec![a.to_string(), b.to_string()]))
+                .collect());
+        }
         Ok(match self {
             ServerDoc::Registry(_) => Vec::new(),
             ServerDoc::Chart(d) => d

@@ -252,7 +252,7 @@ pub async fn push(
             refuse(&mut out, &mut events, Vec::new(), r);
             continue;
         }
-        let (mut doc, cached_state, stored) = match load_locked(&mut tx, cache, who.tenant, &key).await {
+        let (doc, cached_state, stored) = match load_locked(&mut tx, cache, who.tenant, &key).await {
             Ok(Some((doc, state, stored))) => (doc, state, Some(stored)),
             Ok(None) => match ServerDoc::genesis(&key) {
                 Ok(doc) => (doc, None, None),
@@ -278,116 +278,35 @@ pub async fn push(
                 continue;
             }
         };
-        let before_heads = doc.heads();
-        let before_epoch = doc.epoch().unwrap_or(0);
-        let before = match cached_state.map_or_else(|| doc.state(), Ok) {
-            Ok(s) => s,
-            Err(_) => {
-                refuse(
-                    &mut out,
-                    &mut events,
-                    Vec::new(),
-                    Refused::new("internal", "Documento do servidor ilegível."),
-                );
-                continue;
-            }
+        // The CPU-heavy part runs on the blocking pool, so the async workers stay free to drive
+        // the transaction that holds the tenant's log head (no priority inversion).
+        let is_new = stored.is_none();
+        let compact_due = stored
+            .as_ref()
+            .is_none_or(|s| s.changes_since_snapshot + 1 >= SNAPSHOT_EVERY);
+        let input = Check {
+            key,
+            record: record.clone(),
+            doc,
+            cached_state,
+            chunks,
+            actor: actor.clone(),
+            user,
+            role: who.role,
+            is_new,
+            compact_due,
         };
-        if chunks.iter().any(|c| doc.apply(c).is_err()) {
-            refuse(
+        match tokio::task::spawn_blocking(move || check(input)).await {
+            Ok(Checked::Staged(st)) => staged.push(*st),
+            Ok(Checked::Duplicate(key)) => out.accepted.push(key),
+            Ok(Checked::Refused(changes, r)) => refuse(&mut out, &mut events, changes, r),
+            Err(_) => refuse(
                 &mut out,
                 &mut events,
                 Vec::new(),
-                Refused::new(
-                    "sync.malformed_change",
-                    "Alterações corrompidas ou truncadas foram recusadas.",
-                ),
-            );
-            continue;
+                Refused::new("internal", "Falha ao verificar o documento."),
+            ),
         }
-        let new = doc.changes_after(&before_heads);
-        let hashes: Vec<[u8; 32]> = new.iter().map(|(h, _)| h.0).collect();
-        if !doc.missing_deps().is_empty() {
-            refuse(
-                &mut out,
-                &mut events,
-                hashes,
-                Refused::new(
-                    "sync.missing_dependencies",
-                    "Faltam alterações anteriores; envie o documento completo.",
-                ),
-            );
-            continue;
-        }
-        if new.is_empty() {
-            // Everything was already here: a duplicate, harmless.
-            out.accepted.push(key);
-            continue;
-        }
-        if new.iter().any(|(_, a)| *a != actor) {
-            refuse(
-                &mut out,
-                &mut events,
-                hashes,
-                Refused::new(
-                    "sync.foreign_actor",
-                    "Alterações de outro usuário ou dispositivo não podem ser enviadas por esta sessão.",
-                ),
-            );
-            continue;
-        }
-        if doc.epoch().unwrap_or(u32::MAX) != before_epoch {
-            refuse(
-                &mut out,
-                &mut events,
-                hashes,
-                Refused::new("sync.epoch_mismatch", "Versão do documento desatualizada."),
-            );
-            continue;
-        }
-        let after = match doc.state() {
-            Ok(s) => s,
-            Err(e) => {
-                refuse(&mut out, &mut events, hashes, Refused::from_error(&e));
-                continue;
-            }
-        };
-        if let Err(r) = validate(&key, &before, &after, user) {
-            refuse(&mut out, &mut events, hashes, r);
-            continue;
-        }
-        if newly_signed(&before, &after) && !decide(who.role, area, Action::Sign).is_allowed() {
-            refuse(
-                &mut out,
-                &mut events,
-                hashes,
-                Refused::new("access.denied", "Seu perfil não pode assinar registros clínicos."),
-            );
-            continue;
-        }
-        // Accepted. Stored below, once every document of the batch is checked (the whole
-        // history for a new document, so a device that lacks it gets the genesis too).
-        let data = if stored.is_some() {
-            doc.save_after(&before_heads)
-        } else {
-            doc.save_after(&[])
-        };
-        let compact = stored
-            .as_ref()
-            .is_none_or(|s| s.changes_since_snapshot + 1 >= SNAPSHOT_EVERY);
-        staged.push(Staged {
-            key,
-            record,
-            epoch: before_epoch,
-            is_new: stored.is_none(),
-            snapshot: compact.then(|| doc.save()),
-            data,
-            changes: new.len(),
-            conflicts: doc.conflicts().unwrap_or_default(),
-            before,
-            after,
-            doc,
-            seq: 0,
-        });
     }
     // Phase 2: the tenant's log head is locked only now, so checking documents (the CPU-heavy
     // part) runs in parallel across pushes; sequence numbers follow commit order.
@@ -448,6 +367,134 @@ pub async fn push(
         cache.put(who.tenant, st.record, st.seq, st.doc, st.after);
     }
     Ok(out)
+}
+
+/// What [`check`] needs about one pushed document.
+struct Check {
+    key: DocumentKey,
+    record: String,
+    doc: ServerDoc,
+    cached_state: Option<State>,
+    chunks: Vec<Vec<u8>>,
+    actor: automerge::ActorId,
+    user: UserId,
+    role: shared_model::identity::Role,
+    is_new: bool,
+    compact_due: bool,
+}
+
+enum Checked {
+    Staged(Box<Staged>),
+    /// Nothing new: everything was already here.
+    Duplicate(DocumentKey),
+    Refused(Vec<[u8; 32]>, Refused),
+}
+
+/// Applies one document's pushed data to the server's copy and runs every check on it.
+fn check(input: Check) -> Checked {
+    let Check {
+        key,
+        record,
+        mut doc,
+        cached_state,
+        chunks,
+        actor,
+        user,
+        role,
+        is_new,
+        compact_due,
+    } = input;
+    let unreadable = || {
+        Checked::Refused(
+            Vec::new(),
+            Refused::new("internal", "Documento do servidor ilegível."),
+        )
+    };
+    let before_heads = doc.heads();
+    let before_epoch = doc.epoch().unwrap_or(0);
+    let Ok(before) = cached_state.map_or_else(|| doc.state(), Ok) else {
+        return unreadable();
+    };
+    if chunks.iter().any(|c| doc.apply(c).is_err()) {
+        return Checked::Refused(
+            Vec::new(),
+            Refused::new(
+                "sync.malformed_change",
+                "Alterações corrompidas ou truncadas foram recusadas.",
+            ),
+        );
+    }
+    let new = doc.changes_after(&before_heads);
+    let hashes: Vec<[u8; 32]> = new.iter().map(|(h, _)| h.0).collect();
+    if !doc.missing_deps().is_empty() {
+        return Checked::Refused(
+            hashes,
+            Refused::new(
+                "sync.missing_dependencies",
+                "Faltam alterações anteriores; envie o documento completo.",
+            ),
+        );
+    }
+    if new.is_empty() {
+        return Checked::Duplicate(key);
+    }
+    if new.iter().any(|(_, a)| *a != actor) {
+        return Checked::Refused(
+            hashes,
+            Refused::new(
+                "sync.foreign_actor",
+                "Alterações de outro usuário ou dispositivo não podem ser enviadas por esta sessão.",
+            ),
+        );
+    }
+    if doc.epoch().unwrap_or(u32::MAX) != before_epoch {
+        return Checked::Refused(
+            hashes,
+            Refused::new("sync.epoch_mismatch", "Versão do documento desatualizada."),
+        );
+    }
+    let after = match doc.state_after(&before, &before_heads) {
+        Ok(s) => s,
+        Err(e) => return Checked::Refused(hashes, Refused::from_error(&e)),
+    };
+    // The incremental read must agree with a full one (checked in debug builds and tests).
+    debug_assert_eq!(
+        doc.state().ok().as_ref(),
+        Some(&after),
+        "incremental state diverged"
+    );
+    if let Err(r) = validate(&key, &before, &after, user) {
+        return Checked::Refused(hashes, r);
+    }
+    if newly_signed(&before, &after)
+        && !decide(role, Area::of_document(key.kind()), Action::Sign).is_allowed()
+    {
+        return Checked::Refused(
+            hashes,
+            Refused::new("access.denied", "Seu perfil não pode assinar registros clínicos."),
+        );
+    }
+    // Accepted. Stored once every document of the batch is checked (the whole history for a
+    // new document, so a device that lacks it gets the genesis too).
+    let data = if is_new {
+        doc.save_after(&[])
+    } else {
+        doc.save_after(&before_heads)
+    };
+    Checked::Staged(Box::new(Staged {
+        key,
+        record,
+        epoch: before_epoch,
+        is_new,
+        snapshot: compact_due.then(|| doc.save()),
+        data,
+        changes: new.len(),
+        conflicts: doc.conflicts(&after).unwrap_or_default(),
+        before,
+        after,
+        doc,
+        seq: 0,
+    }))
 }
 
 fn newly_signed(before: &State, after: &State) -> bool {
