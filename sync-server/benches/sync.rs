@@ -9,7 +9,12 @@
 //! `cargo bench -p atendebem-server --bench sync` (N = 1000); `-- --quick` for a smoke run.
 //! Prints one line per figure.
 
-#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::needless_range_loop, dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::print_stdout,
+    clippy::needless_range_loop,
+    dead_code
+)]
 
 #[path = "../tests/server/support.rs"]
 mod support;
@@ -156,14 +161,12 @@ async fn main() {
     let connections: usize = if quick { 50 } else { 1000 };
     let db = TestDb::new().await;
     let t = db.tenant("bench");
-    let server = Server::start_with(
-        &db,
-        &[
-            ("ATENDEBEM_AUTH__LOGIN_PER_IP_PER_MINUTE", "100000"),
-            ("ATENDEBEM_AUTH__LOGIN_PER_ACCOUNT_PER_MINUTE", "100000"),
-            ("ATENDEBEM_DATABASE_MAX_CONNECTIONS", "16"),
-        ],
-    );
+    let env = [
+        ("ATENDEBEM_AUTH__LOGIN_PER_IP_PER_MINUTE", "100000"),
+        ("ATENDEBEM_AUTH__LOGIN_PER_ACCOUNT_PER_MINUTE", "100000"),
+        ("ATENDEBEM_DATABASE_MAX_CONNECTIONS", "16"),
+    ];
+    let mut server = Server::start_with(&db, &env);
     println!(
         "machine: {} cores; connections for latency/memory: {connections}; server pid {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -288,8 +291,17 @@ async fn main() {
     if !run("latency") {
         return;
     }
-    // 3 and 4. N idle connections (one receiving device's token, shared: logging in N times
-    //    would measure Argon2, not sync), then edits from another device.
+    if run("throughput") {
+        println!(
+            "server RSS after the throughput runs: {:.1} MiB (document cache: at most 256 documents)",
+            rss_mib(server.child.id())
+        );
+    }
+    // 3 and 4. On a fresh server process: N idle connections (one receiving device's token,
+    //    shared: logging in N times would measure Argon2, not sync), then edits from another
+    //    device.
+    server.kill();
+    let server = Server::start_with(&db, &env);
     let pid = server.child.id();
     let base_rss = rss_mib(pid);
     let receiver = device(&server, &t, "STAFF", false).await;

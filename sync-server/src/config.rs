@@ -113,7 +113,7 @@ impl Default for LimitSettings {
             max_body_bytes: 64 * 1024,
             max_frame_bytes: 16 * 1024 * 1024,
             request_timeout_seconds: 30,
-            document_cache_entries: 2048,
+            document_cache_entries: 256,
         }
     }
 }
