@@ -661,3 +661,87 @@ async fn hostile_frames_end_only_their_own_connection() {
     let (status, _) = server.get("/healthz", None).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn concurrent_edits_of_one_draft_are_a_conflict_until_edited_again() {
+    let db = TestDb::new().await;
+    let t = db.tenant("clinica-a");
+    let server = Server::start(&db);
+    let desk = device(&server, &t, "PROFESSIONAL").await;
+    let laptop = relogin_device(&server, &t, "PROFESSIONAL").await;
+    let patient = PatientId::new();
+    let mut a = ChartDoc::new(patient, desk.id).expect("chart");
+    a.set_author(desk.id, desk.user);
+    let e = NewEntry {
+        kind: EntryKind::Evolution,
+        text: "rascunho".into(),
+        cid10: vec![],
+        professional: None,
+    };
+    let entry = a
+        .add_draft(e, desk.user, desk.id, Timestamp::now())
+        .expect("draft");
+    let mut c1 = SyncClient::connect(&server, &desk.token, 0).await;
+    c1.push(1, doc_data(&mut a)).await;
+    let mut c2 = SyncClient::connect(&server, &laptop.token, 0).await;
+    let mut b = ChartDoc::new(patient, laptop.id).expect("chart");
+    for d in &c2.received {
+        b.load_incremental(&d.data).expect("apply");
+    }
+    b.set_author(laptop.id, laptop.user);
+    let heads = a.heads();
+    // Offline on both machines, the same doctor edits the same draft.
+    a.edit_draft(entry, "versão do consultório", desk.user, Timestamp::now())
+        .expect("edit a");
+    b.edit_draft(entry, "versão do notebook", laptop.user, Timestamp::now())
+        .expect("edit b");
+    let (_, refused) = c1
+        .push(
+            2,
+            vec![DocData {
+                key: a.key(),
+                data: a.save_after(&heads),
+            }],
+        )
+        .await;
+    assert!(refused.is_empty(), "{refused:?}");
+    let (_, refused) = c2
+        .push(
+            2,
+            vec![DocData {
+                key: b.key(),
+                data: b.save_after(&heads),
+            }],
+        )
+        .await;
+    assert!(refused.is_empty(), "{refused:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while c1.conflicts.is_empty() && tokio::time::Instant::now() < deadline {
+        c1.try_recv(Duration::from_millis(200)).await;
+    }
+    assert_eq!(c1.conflicts.len(), 1, "{:?}", c1.conflicts);
+    assert_eq!(c1.conflicts[0].kind, "chart.concurrent_draft_edit");
+    assert_eq!(c1.conflicts[0].subjects[0], entry.to_string());
+    // Resolving is an ordinary edit made after seeing both versions.
+    for d in &c1.received {
+        a.load_incremental(&d.data).expect("apply");
+    }
+    let heads = a.heads();
+    a.edit_draft(entry, "versão final", desk.user, Timestamp::now())
+        .expect("resolve");
+    let (_, refused) = c1
+        .push(
+            3,
+            vec![DocData {
+                key: a.key(),
+                data: a.save_after(&heads),
+            }],
+        )
+        .await;
+    assert!(refused.is_empty(), "{refused:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !c2.conflicts.is_empty() && tokio::time::Instant::now() < deadline {
+        c2.try_recv(Duration::from_millis(200)).await;
+    }
+    assert!(c2.conflicts.is_empty(), "{:?}", c2.conflicts);
+}
