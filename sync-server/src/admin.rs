@@ -307,8 +307,8 @@ impl Console {
         let mut tx = db::begin_tenant_uuid(&self.pool, tenant.id).await?;
         let id = self.user_id_by_email(&mut tx, email).await?;
         sqlx::query(
-            "UPDATE users SET password_hash = $2, must_change_password = true, password_changed_at = now(), \
-             failed_logins = 0, locked_at = NULL WHERE id = $1",
+            "UPDATE users SET previous_password_hash = password_hash, password_hash = $2, must_change_password = true, \
+             password_changed_at = now(), failed_logins = 0, locked_at = NULL WHERE id = $1",
         )
         .bind(id)
         .bind(hash)

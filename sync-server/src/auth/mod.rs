@@ -433,10 +433,12 @@ impl Auth {
         password::check_quality(new.expose())
             .map_err(|e| ApiError::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
         let mut tx = db::begin_tenant_uuid(pool, who.tenant).await?;
-        let (phc,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1 FOR UPDATE")
-            .bind(who.user)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (phc, previous): (String, Option<String>) = sqlx::query_as(
+            "SELECT password_hash, previous_password_hash FROM users WHERE id = $1 FOR UPDATE",
+        )
+        .bind(who.user)
+        .fetch_one(&mut *tx)
+        .await?;
         if current.expose() == new.expose() {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -456,9 +458,22 @@ impl Auth {
                 "A senha atual está incorreta.",
             ));
         }
+        // NGS1.02.08: not the previous one either.
+        if let Some(previous) = previous
+            && self
+                .verify(Password::new(new.expose().to_owned()), previous)
+                .await?
+        {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "password.same_as_previous",
+                "A nova senha deve ser diferente da anterior.",
+            ));
+        }
         let hash = self.hash(new).await?;
         sqlx::query(
-            "UPDATE users SET password_hash = $2, must_change_password = false, password_changed_at = now() WHERE id = $1",
+            "UPDATE users SET previous_password_hash = password_hash, password_hash = $2, must_change_password = false, \
+             password_changed_at = now() WHERE id = $1",
         )
         .bind(who.user)
         .bind(hash)

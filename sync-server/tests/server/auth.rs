@@ -224,6 +224,27 @@ async fn password_change_ends_every_other_session() {
     assert_eq!(status, 401);
     let (status, _) = server.get("/v1/me", Some(token(&changed))).await;
     assert_eq!(status, 200, "the changing session goes on");
+    // NGS1.02.08: back to the previous password is refused; a new one is fine.
+    let (status, body) = server
+        .post(
+            "/v1/auth/password",
+            Some(token(&changed)),
+            json!({"current_password": "terceira-33", "new_password": NEW_PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("password.same_as_previous")),
+        "{body}"
+    );
+    let (status, _) = server
+        .post(
+            "/v1/auth/password",
+            Some(token(&changed)),
+            json!({"current_password": "terceira-33", "new_password": "quarta-444"}),
+        )
+        .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]
