@@ -19,7 +19,7 @@ use shared_model::values::{Cep, Cid10, Cns, CouncilRegistration, Cpf, Email, Mon
 
 use super::names::*;
 use crate::error::CoreError;
-use crate::services::documents::{Loaded, fresh, load};
+use crate::services::documents::{Loaded, authored, fresh, load};
 use crate::services::registry::index_row;
 use crate::services::{Clinic, NewProfessionalRecord, ProfessionalRecord, Session};
 use crate::store::{charts, patients};
@@ -113,7 +113,13 @@ pub fn generate(
     for chunk in all_patients.chunks(BATCH) {
         clinic.replica().write(|tx| {
             for patient in chunk {
-                let mut doc = fresh(RegistryDoc::new(patient, device).map_err(CoreError::domain)?);
+                let mut bare = authored(
+                    RegistryDoc::empty(patient.id, device).map_err(CoreError::domain)?,
+                    device,
+                    session.user,
+                );
+                bare.update(patient).map_err(CoreError::domain)?;
+                let mut doc = fresh(bare);
                 doc.store(tx, now.as_millisecond())?;
                 patients::upsert(tx, &index_row(patient), now.as_millisecond())?;
             }
@@ -156,16 +162,21 @@ pub fn generate(
                     std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
                     std::collections::btree_map::Entry::Vacant(e) => {
                         // An agenda a previous run (or a person) already started is continued.
-                        let loaded = match load::<AgendaDoc>(clinic.replica().conn(), &key, device)? {
-                            Some(loaded) => loaded,
-                            None => {
-                                let mut doc = AgendaDoc::new(record.professional.id, month, device)
-                                    .map_err(CoreError::domain)?;
-                                doc.set_working_hours(&record.working_hours)
-                                    .map_err(CoreError::domain)?;
-                                fresh(doc)
-                            }
-                        };
+                        let loaded =
+                            match load::<AgendaDoc>(clinic.replica().conn(), &key, device, session.user)? {
+                                Some(loaded) => loaded,
+                                None => {
+                                    let mut doc = authored(
+                                        AgendaDoc::new(record.professional.id, month, device)
+                                            .map_err(CoreError::domain)?,
+                                        device,
+                                        session.user,
+                                    );
+                                    doc.set_working_hours(&record.working_hours)
+                                        .map_err(CoreError::domain)?;
+                                    fresh(doc)
+                                }
+                            };
                         e.insert((key, loaded))
                     }
                 };
@@ -241,7 +252,11 @@ pub fn generate(
     for chunk in charts.chunks(BATCH) {
         clinic.replica().write(|tx| {
             for (patient, visits) in chunk {
-                let mut chart = ChartDoc::new(*patient, device).map_err(CoreError::domain)?;
+                let mut chart = authored(
+                    ChartDoc::new(*patient, device).map_err(CoreError::domain)?,
+                    device,
+                    session.user,
+                );
                 let mut visits: Vec<_> = visits.iter().filter(|(_, a)| a.end < now).collect();
                 visits.sort_by_key(|(_, a)| a.start);
                 if visits.is_empty() {

@@ -40,9 +40,13 @@ impl Clinic {
         let now = self.clock.now();
         let device = self.settings.device;
         self.replica.write(|tx| {
-            let mut chart = match documents::load::<ChartDoc>(tx, &key, device)? {
+            let mut chart = match documents::load::<ChartDoc>(tx, &key, device, session.user)? {
                 Some(loaded) => loaded,
-                None => fresh(ChartDoc::new(patient, device).map_err(CoreError::domain)?),
+                None => fresh(documents::authored(
+                    ChartDoc::new(patient, device).map_err(CoreError::domain)?,
+                    device,
+                    session.user,
+                )),
             };
             let input = NewEntry {
                 kind: request.kind,
@@ -144,8 +148,8 @@ impl Clinic {
         let now = self.clock.now();
         let device = self.settings.device;
         self.replica.write(|tx| {
-            let mut chart =
-                documents::load::<ChartDoc>(tx, &key, device)?.ok_or(CoreError::PatientNotFound)?;
+            let mut chart = documents::load::<ChartDoc>(tx, &key, device, session.user)?
+                .ok_or(CoreError::PatientNotFound)?;
             let entry = change(&mut chart.doc, now, device)?;
             chart.store(tx, now.as_millisecond())?;
             charts::upsert(tx, &patient.to_string(), std::slice::from_ref(&entry))?;

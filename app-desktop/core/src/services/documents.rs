@@ -3,7 +3,7 @@
 use automerge::ChangeHash;
 use rusqlite::Connection;
 use shared_model::documents::{CrdtDocument, DocumentKey};
-use shared_model::ids::DeviceId;
+use shared_model::ids::{DeviceId, UserId};
 
 use crate::error::CoreError;
 use crate::store::documents as stored;
@@ -18,18 +18,26 @@ pub(crate) struct Loaded<D> {
     stored_heads: Vec<ChangeHash>,
 }
 
-/// Loads `key` (writing as `device`), or `None` if the replica doesn't hold it.
+/// A document just created, switched to write as `user` on `device` (the actor the sync server
+/// accepts from that user's session) before anything else is written to it.
+pub(crate) fn authored<D: CrdtDocument>(mut doc: D, device: DeviceId, user: UserId) -> D {
+    doc.set_author(device, user);
+    doc
+}
+
+/// Loads `key` (writing as `user` on `device`), or `None` if the replica doesn't hold it.
 pub(crate) fn load<D: CrdtDocument>(
     conn: &Connection,
     key: &DocumentKey,
     device: DeviceId,
+    user: UserId,
 ) -> Result<Option<Loaded<D>>, CoreError> {
     let key_text = key.to_string();
     let Some(stored) = stored::load(conn, &key_text)? else {
         return Ok(None);
     };
     let mut doc = D::load(&stored.bytes).map_err(CoreError::domain)?;
-    doc.set_actor(device);
+    doc.set_author(device, user);
     let stored_heads = doc.heads();
     Ok(Some(Loaded {
         doc,

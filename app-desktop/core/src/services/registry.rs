@@ -37,7 +37,15 @@ impl Clinic {
         let now = self.clock.now();
         let today = self.settings.time_zone.to_local(now).date();
         let patient = Patient::new(input, today).map_err(CoreError::domain)?;
-        let mut doc = fresh(RegistryDoc::new(&patient, self.settings.device).map_err(CoreError::domain)?);
+        let device = self.settings.device;
+        // The bare document, then the record written as this user (see `documents::authored`).
+        let mut bare = documents::authored(
+            RegistryDoc::empty(patient.id, device).map_err(CoreError::domain)?,
+            device,
+            session.user,
+        );
+        bare.update(&patient).map_err(CoreError::domain)?;
+        let mut doc = fresh(bare);
         let row = index_row(&patient);
         self.replica.write(|tx| {
             if let Some(cpf) = &row.cpf

@@ -81,11 +81,14 @@ impl Clinic {
         };
         let device = self.settings.device;
         self.replica.write(|tx| {
-            let mut agenda = match documents::load::<AgendaDoc>(tx, &key, device)? {
+            let mut agenda = match documents::load::<AgendaDoc>(tx, &key, device, session.user)? {
                 Some(loaded) => loaded,
                 None => {
-                    let mut doc =
-                        AgendaDoc::new(request.professional, month, device).map_err(CoreError::domain)?;
+                    let mut doc = documents::authored(
+                        AgendaDoc::new(request.professional, month, device).map_err(CoreError::domain)?,
+                        device,
+                        session.user,
+                    );
                     doc.set_working_hours(&record.working_hours)
                         .map_err(CoreError::domain)?;
                     fresh(doc)
@@ -115,8 +118,8 @@ impl Clinic {
         let now = self.clock.now();
         let device = self.settings.device;
         self.replica.write(|tx| {
-            let mut agenda =
-                documents::load::<AgendaDoc>(tx, &doc_key, device)?.ok_or(CoreError::AppointmentNotFound)?;
+            let mut agenda = documents::load::<AgendaDoc>(tx, &doc_key, device, session.user)?
+                .ok_or(CoreError::AppointmentNotFound)?;
             agenda.doc.set_status(id, next, now).map_err(CoreError::domain)?;
             let updated = agenda.doc.appointment(id).map_err(CoreError::domain)?;
             self.store_agenda(tx, &doc_key, &mut agenda, now)?;

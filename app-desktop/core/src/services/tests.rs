@@ -354,3 +354,65 @@ fn stored_changes_are_incremental() {
         "largest change {largest} bytes (snapshot {snapshot})"
     );
 }
+
+/// Every change a person makes is written under `actor_for(device, user)`: the actor the sync
+/// server accepts from that user's session (anything else is refused as `sync.foreign_actor`).
+#[test]
+fn changes_are_written_as_the_session_user_on_this_device() {
+    use shared_model::documents::{
+        AgendaDoc, ChartDoc, CrdtDocument, DocumentKey, RegistryDoc, YearMonth, actor_for,
+    };
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let booked = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    let note = NoteRequest {
+        kind: EntryKind::Evolution,
+        text: "Nota".into(),
+        cid10: vec![],
+        sign: true,
+    };
+    f.clinic.add_note(&f.doctor, patient.id, note).unwrap();
+    let device = f.clinic.settings().device;
+    let stored = |key: &DocumentKey| {
+        crate::store::documents::load(f.clinic.replica().conn(), &key.to_string())
+            .unwrap()
+            .unwrap()
+            .bytes
+    };
+    // Genesis changes have their own deterministic actor; every other change is the person's.
+    let genesis_prefix = b"atendebem:genesis:".as_slice();
+    let check = |actors: Vec<automerge::ActorId>, who: &Session| {
+        let people: Vec<_> = actors
+            .into_iter()
+            .filter(|a| !a.to_bytes().starts_with(genesis_prefix))
+            .collect();
+        assert!(!people.is_empty());
+        assert!(
+            people.iter().all(|a| *a == actor_for(device, who.user)),
+            "{people:?}"
+        );
+    };
+    let mut registry = RegistryDoc::load(&stored(&DocumentKey::Registry(patient.id))).unwrap();
+    check(
+        registry.changes_after(&[]).into_iter().map(|(_, a)| a).collect(),
+        &f.staff,
+    );
+    let month = YearMonth::of(booked.start, ClinicTimeZone::default_brazil().time_zone());
+    let mut agenda = AgendaDoc::load(&stored(&DocumentKey::Agenda {
+        professional: f.professional,
+        month,
+    }))
+    .unwrap();
+    check(
+        agenda.changes_after(&[]).into_iter().map(|(_, a)| a).collect(),
+        &f.staff,
+    );
+    let mut chart = ChartDoc::load(&stored(&DocumentKey::Chart(patient.id))).unwrap();
+    check(
+        chart.changes_after(&[]).into_iter().map(|(_, a)| a).collect(),
+        &f.doctor,
+    );
+}
