@@ -32,5 +32,24 @@ if command -v pg_ctlcluster >/dev/null 2>&1; then
   if [ -n "$version" ] && ! pg_isready -q -h 127.0.0.1 2>/dev/null; then
     echo "==> Iniciando o PostgreSQL $version"
     pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 50); do pg_isready -q -h 127.0.0.1 2>/dev/null && break; sleep 0.2; done
+  fi
+  # The development setup (run.sh and the server's tests) connects over 127.0.0.1 as `postgres`
+  # (to create roles and test databases) and as the `atendebem_*` roles, without passwords. A
+  # stock Debian cluster asks for passwords there: allow exactly those local connections.
+  if [ -n "$version" ] && ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+    hba=/etc/postgresql/$version/main/pg_hba.conf
+    if [ -w "$hba" ] && ! grep -q '# atendebem-dev' "$hba"; then
+      echo "==> PostgreSQL: permitindo conexões locais (127.0.0.1) sem senha para postgres e atendebem_* ($hba)"
+      tmp=$(mktemp)
+      {
+        echo "host all postgres 127.0.0.1/32 trust # atendebem-dev"
+        echo "host all atendebem_owner 127.0.0.1/32 trust # atendebem-dev"
+        echo "host all atendebem_app 127.0.0.1/32 trust # atendebem-dev"
+        cat "$hba"
+      } > "$tmp"
+      cat "$tmp" > "$hba" && rm -f "$tmp"
+      pg_ctlcluster --skip-systemctl-redirect "$version" main reload || true
+    fi
   fi
 fi
