@@ -221,13 +221,15 @@ pub async fn append(conn: &mut PgConnection, tenant: Uuid, events: &[AuditEvent]
         hashes.push(hash.to_vec());
     }
     // One statement for the whole batch.
+    // The rows and the new head in one statement.
     sqlx::query(
-        "INSERT INTO audit_events (tenant_id, seq, event_id, at, user_id, device_id, ip, action, outcome, \
+        "WITH rows AS (INSERT INTO audit_events (tenant_id, seq, event_id, at, user_id, device_id, ip, action, outcome, \
          record_kind, record_id, detail, prev_hash, hash) \
          SELECT $1, u.seq, u.id, $2, u.user_id, u.device_id, u.ip, u.action, u.outcome, u.kind, u.record, u.detail, \
          u.prev, u.hash FROM UNNEST($3::int8[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[], \
          $10::text[], $11::text[], $12::text[], $13::bytea[], $14::bytea[]) \
-         AS u(seq, id, user_id, device_id, ip, action, outcome, kind, record, detail, prev, hash)",
+         AS u(seq, id, user_id, device_id, ip, action, outcome, kind, record, detail, prev, hash)) \
+         UPDATE audit_heads SET seq = $15, hash = $16 WHERE tenant_id = $1",
     )
     .bind(tenant)
     .bind(at)
@@ -243,14 +245,11 @@ pub async fn append(conn: &mut PgConnection, tenant: Uuid, events: &[AuditEvent]
     .bind(details)
     .bind(prevs)
     .bind(hashes)
+    .bind(seq)
+    .bind(prev.as_slice())
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1")
-        .bind(tenant)
-        .bind(seq)
-        .bind(prev.as_slice())
-        .execute(&mut *conn)
-        .await?;
+
     Ok(())
 }
 

@@ -310,14 +310,18 @@ pub async fn push(
     }
     // Phase 2: the tenant's log head is locked only now, so checking documents (the CPU-heavy
     // part) runs in parallel across pushes; sequence numbers follow commit order.
-    sqlx::query("INSERT INTO sync_heads (tenant_id, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING")
-        .bind(who.tenant)
-        .execute(&mut *tx)
-        .await?;
-    let from: i64 = sqlx::query_scalar("SELECT seq FROM sync_heads WHERE tenant_id = $1 FOR UPDATE")
+    // One round trip: creates the head on the clinic's first push, locks it, returns it.
+    let from: i64 = if staged.is_empty() {
+        0
+    } else {
+        sqlx::query_scalar(
+            "INSERT INTO sync_heads (tenant_id, seq) VALUES ($1, 0) \
+             ON CONFLICT (tenant_id) DO UPDATE SET seq = sync_heads.seq RETURNING seq",
+        )
         .bind(who.tenant)
         .fetch_one(&mut *tx)
-        .await?;
+        .await?
+    };
     out.from = from;
     out.to = from;
     let mut log = LogRows::default();
@@ -343,23 +347,23 @@ pub async fn push(
     projections.write(&mut tx, who.tenant).await?;
     let conflicts_changed = record_conflicts(&mut tx, who.tenant, conflicts).await?;
     if out.to > out.from {
-        sqlx::query("UPDATE sync_heads SET seq = $2 WHERE tenant_id = $1")
-            .bind(who.tenant)
-            .bind(out.to)
-            .execute(&mut *tx)
-            .await?;
-        // Delivered to every instance at commit, in commit order.
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANGES_CHANNEL)
-            .bind(format!(
-                "{}|{}|{}|{}",
-                who.tenant,
-                out.from,
-                out.to,
-                u8::from(conflicts_changed)
-            ))
-            .execute(&mut *tx)
-            .await?;
+        // The new head and the notification in one statement; NOTIFY is delivered to every
+        // instance at commit, in commit order.
+        sqlx::query(
+            "WITH head AS (UPDATE sync_heads SET seq = $4 WHERE tenant_id = $3) SELECT pg_notify($1, $2)",
+        )
+        .bind(CHANGES_CHANNEL)
+        .bind(format!(
+            "{}|{}|{}|{}",
+            who.tenant,
+            out.from,
+            out.to,
+            u8::from(conflicts_changed)
+        ))
+        .bind(who.tenant)
+        .bind(out.to)
+        .execute(&mut *tx)
+        .await?;
     }
     audit::append(&mut tx, who.tenant, &events).await?;
     tx.commit().await?;
