@@ -76,6 +76,8 @@ pub struct LimitSettings {
     pub request_timeout_seconds: u64,
     /// Documents each instance keeps in memory between pushes (0 disables the cache).
     pub document_cache_entries: usize,
+    /// Seconds between pings on an idle sync connection; silent for two is closed.
+    pub sync_heartbeat_seconds: u64,
 }
 
 impl Default for Settings {
@@ -114,6 +116,7 @@ impl Default for LimitSettings {
             max_frame_bytes: 16 * 1024 * 1024,
             request_timeout_seconds: 30,
             document_cache_entries: 256,
+            sync_heartbeat_seconds: 30,
         }
     }
 }
@@ -176,6 +179,11 @@ impl Settings {
         if !(1..=30).contains(&a.refresh_token_days) {
             return Err(ConfigError::Invalid(
                 "refresh_token_days deve ficar entre 1 e 30".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.limits.sync_heartbeat_seconds) {
+            return Err(ConfigError::Invalid(
+                "sync_heartbeat_seconds deve ficar entre 1 e 3600".into(),
             ));
         }
         if self.database_max_connections == 0 {

@@ -167,6 +167,13 @@ impl Connection {
         self.catch_up(&mut sink, i64::try_from(cursor).unwrap_or(0))
             .await?;
         self.send_conflicts(&mut sink).await?;
+        // Heartbeat: a peer that answers nothing (not even the automatic Pong) for two beats is
+        // gone (a dead link behind a NAT); its connection is closed and its resources freed.
+        let beat = Duration::from_secs(self.state.settings.limits.sync_heartbeat_seconds);
+        let mut heartbeat = tokio::time::interval(beat);
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.tick().await;
+        let mut last_heard = tokio::time::Instant::now();
         loop {
             let left = self.expires_at - jiff::Timestamp::now().as_second();
             let expiry = tokio::time::sleep(Duration::from_secs(left.max(0) as u64));
@@ -174,8 +181,15 @@ impl Connection {
                 () = expiry => {
                     return Err(fail(&mut sink, "auth.token_expired", "Sessão expirada: renove o acesso.").await);
                 }
+                _ = heartbeat.tick() => {
+                    if last_heard.elapsed() > beat * 2 {
+                        return Err(End { code: "sync.peer_silent" });
+                    }
+                    sink.send(Message::Ping(Vec::new().into())).await?;
+                }
                 incoming = stream.next() => {
                     let Some(Ok(message)) = incoming else { return Err(End { code: "sync.closed" }) };
+                    last_heard = tokio::time::Instant::now();
                     match message {
                         Message::Binary(b) => self.handle(&mut sink, &b).await?,
                         Message::Close(_) => return Ok(()),

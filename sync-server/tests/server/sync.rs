@@ -745,3 +745,57 @@ async fn concurrent_edits_of_one_draft_are_a_conflict_until_edited_again() {
     }
     assert!(c2.conflicts.is_empty(), "{:?}", c2.conflicts);
 }
+
+#[tokio::test]
+async fn a_silent_peer_is_disconnected_by_the_heartbeat() {
+    use futures_util::StreamExt;
+    let db = TestDb::new().await;
+    let t = db.tenant("clinica-a");
+    let server = Server::start_with(&db, &[("ATENDEBEM_LIMITS__SYNC_HEARTBEAT_SECONDS", "1")]);
+    let d = device(&server, &t, "STAFF").await;
+    let mut ws = ws_connect(&server, &d.token).await.expect("connect");
+    {
+        use futures_util::SinkExt;
+        let hello = shared_model::sync::encode(&ClientMessage::Hello { cursor: 0 });
+        ws.send(tokio_tungstenite::tungstenite::Message::Binary(hello.into()))
+            .await
+            .expect("hello");
+    }
+    // Read the greeting and catch-up, then go silent: no reads, so no automatic Pong.
+    while let Some(Ok(m)) = ws.next().await {
+        if let tokio_tungstenite::tungstenite::Message::Binary(b) = m
+            && matches!(
+                shared_model::sync::decode::<ServerMessage>(&b),
+                Ok(ServerMessage::Conflicts { .. })
+            )
+        {
+            break;
+        }
+    }
+    let gauge = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("atendebem_sync_connections "))
+            .map(str::to_string)
+    };
+    let metrics = || async {
+        server
+            .http
+            .get(server.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    };
+    assert_eq!(
+        gauge(&metrics().await).as_deref(),
+        Some("atendebem_sync_connections 1")
+    );
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    assert_eq!(
+        gauge(&metrics().await).as_deref(),
+        Some("atendebem_sync_connections 0"),
+        "silent peer still connected"
+    );
+}
