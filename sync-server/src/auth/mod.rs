@@ -491,7 +491,8 @@ impl Auth {
         audit::append(
             &mut tx,
             who.tenant,
-            &[event_for(who, "auth.password_change", Outcome::Ok).detail(format!("ended {ended} sessions"))],
+            &[event_for(who, "auth.password_change", Outcome::Ok)
+                .detail(format!("ended {} sessions", ended.len()))],
         )
         .await?;
         let pair = self.pair(
@@ -504,7 +505,10 @@ impl Auth {
             refresh,
         )?;
         tx.commit().await?;
-        crate::notify::revoked(pool, who.tenant, crate::notify::Revoked::User(who.user)).await;
+        // Only the other sessions end: their connections are cut, this one's stays.
+        for session in ended {
+            crate::notify::revoked(pool, who.tenant, crate::notify::Revoked::Session(session)).await;
+        }
         Ok(pair)
     }
 
@@ -576,28 +580,28 @@ pub enum SessionsOf {
     Device(Uuid),
 }
 
-/// Ends sessions inside the caller's tenant transaction; returns how many.
+/// Ends sessions inside the caller's tenant transaction; returns their ids.
 pub async fn end_sessions(
     tx: &mut db::TenantTx,
     of: SessionsOf,
     reason: &'static str,
-) -> Result<u64, sqlx::Error> {
+) -> Result<Vec<Uuid>, sqlx::Error> {
     let (user, except, device) = match of {
         SessionsOf::User(u) => (Some(u), None, None),
         SessionsOf::UserExcept(u, s) => (Some(u), Some(s), None),
         SessionsOf::Device(d) => (None, None, Some(d)),
     };
-    let done = sqlx::query(
+    sqlx::query_scalar(
         "UPDATE sessions SET revoked_at = now(), revoked_reason = $4 WHERE revoked_at IS NULL \
-         AND ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR id <> $2) AND ($3::uuid IS NULL OR device_id = $3)",
+         AND ($1::uuid IS NULL OR user_id = $1) AND ($2::uuid IS NULL OR id <> $2) AND ($3::uuid IS NULL OR device_id = $3) \
+         RETURNING id",
     )
     .bind(user)
     .bind(except)
     .bind(device)
     .bind(reason)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_all(&mut **tx)
+    .await
 }
 
 pub fn event_for(who: &Principal, action: &'static str, outcome: Outcome) -> AuditEvent {

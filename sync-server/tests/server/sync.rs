@@ -799,3 +799,28 @@ async fn a_silent_peer_is_disconnected_by_the_heartbeat() {
         "silent peer still connected"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_cuts_the_other_sessions_connections_not_its_own() {
+    let db = TestDb::new().await;
+    let t = db.tenant("clinica-a");
+    let server = Server::start(&db);
+    let first = device(&server, &t, "PROFESSIONAL").await;
+    let second_pair = server.relogin(&t, "PROFESSIONAL", Uuid::now_v7()).await;
+    let mut c1 = SyncClient::connect(&server, &first.token, 0).await;
+    let mut c2 = SyncClient::connect(&server, token(&second_pair), 0).await;
+    let (status, changed) = server
+        .post(
+            "/v1/auth/password",
+            Some(token(&second_pair)),
+            serde_json::json!({"current_password": crate::support::NEW_PASSWORD, "new_password": "outra-senha-77"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(c1.closed_with().await.as_deref(), Some("auth.session_ended"));
+    c2.send(&ClientMessage::Ping { nonce: 9 }).await;
+    assert_eq!(
+        c2.until(|m| matches!(m, ServerMessage::Pong { .. })).await,
+        ServerMessage::Pong { nonce: 9 }
+    );
+}
