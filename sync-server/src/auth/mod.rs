@@ -391,6 +391,20 @@ impl Auth {
         ip: Option<IpAddr>,
         allow_password_change_only: bool,
     ) -> ApiResult<Principal> {
+        self.authenticate_with_claims(pool, token, ip, allow_password_change_only)
+            .await
+            .map(|(p, _)| p)
+    }
+
+    /// [`authenticate`](Self::authenticate), also giving the verified claims (the sync
+    /// connection needs the token's expiry).
+    pub async fn authenticate_with_claims(
+        &self,
+        pool: &PgPool,
+        token: &str,
+        ip: Option<IpAddr>,
+        allow_password_change_only: bool,
+    ) -> ApiResult<(Principal, Claims)> {
         let claims = self
             .keys
             .verify(token)
@@ -404,10 +418,13 @@ impl Auth {
         let mut tx = db::begin_tenant_uuid(pool, claims.tid).await?;
         let principal = check_session(&mut tx, &claims).await?;
         tx.commit().await?;
-        Ok(Principal {
-            ip: ip.map(|i| i.to_string()),
-            ..principal
-        })
+        Ok((
+            Principal {
+                ip: ip.map(|i| i.to_string()),
+                ..principal
+            },
+            claims,
+        ))
     }
 
     pub async fn logout(&self, pool: &PgPool, who: &Principal) -> ApiResult<()> {
@@ -531,9 +548,24 @@ impl Auth {
     }
 }
 
-/// Confirms in the database that the token's session, user and device are still good; the
-/// role comes from the database, not the token, so a role change takes effect at once.
-pub async fn check_session(tx: &mut db::TenantTx, claims: &Claims) -> ApiResult<Principal> {
+/// Where a session stands, read from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Usable, with the user's current role.
+    Active(Role),
+    /// Logged out, revoked, or its user or clinic disabled.
+    Ended,
+    DeviceRevoked,
+}
+
+/// One query for session, user, device and clinic — used per request and again inside every
+/// sync push (NGS1.02.01: re-authenticated before storing).
+pub async fn session_status(
+    tx: &mut db::TenantTx,
+    session: Uuid,
+    user: Uuid,
+    device: Uuid,
+) -> Result<SessionStatus, sqlx::Error> {
     type Row = (String, String, Option<DbTime>, Option<DbTime>, String);
     let row: Option<Row> = sqlx::query_as(
         "SELECT u.role, u.status, s.revoked_at, d.revoked_at, t.status FROM sessions s \
@@ -542,33 +574,47 @@ pub async fn check_session(tx: &mut db::TenantTx, claims: &Claims) -> ApiResult<
          JOIN tenants t ON t.id = s.tenant_id \
          WHERE s.id = $1 AND s.user_id = $2 AND s.device_id = $3",
     )
-    .bind(claims.sid)
-    .bind(claims.sub)
-    .bind(claims.did)
+    .bind(session)
+    .bind(user)
+    .bind(device)
     .fetch_optional(&mut **tx)
     .await?;
-    let ended = || ApiError::unauthorized("auth.session_ended", "Sua sessão foi encerrada. Entre novamente.");
     let Some((role, user_status, session_revoked, device_revoked, tenant_status)) = row else {
-        return Err(ended());
+        return Ok(SessionStatus::Ended);
     };
     if device_revoked.is_some() {
-        return Err(ApiError::forbidden(
-            "auth.device_revoked",
-            "Este computador foi desautorizado pelo administrador da clínica.",
-        ));
+        return Ok(SessionStatus::DeviceRevoked);
     }
     if session_revoked.is_some() || user_status != "active" || tenant_status != "active" {
-        return Err(ended());
+        return Ok(SessionStatus::Ended);
     }
-    let role: Role = role.parse().map_err(|_| ApiError::internal())?;
-    Ok(Principal {
-        tenant: claims.tid,
-        user: claims.sub,
-        device: claims.did,
-        session: claims.sid,
-        role,
-        ip: None,
-    })
+    let role: Role = role
+        .parse()
+        .map_err(|_| sqlx::Error::Decode("unknown role in users".into()))?;
+    Ok(SessionStatus::Active(role))
+}
+
+/// Confirms in the database that the token's session, user and device are still good; the
+/// role comes from the database, not the token, so a role change takes effect at once.
+pub async fn check_session(tx: &mut db::TenantTx, claims: &Claims) -> ApiResult<Principal> {
+    match session_status(tx, claims.sid, claims.sub, claims.did).await? {
+        SessionStatus::Active(role) => Ok(Principal {
+            tenant: claims.tid,
+            user: claims.sub,
+            device: claims.did,
+            session: claims.sid,
+            role,
+            ip: None,
+        }),
+        SessionStatus::DeviceRevoked => Err(ApiError::forbidden(
+            "auth.device_revoked",
+            "Este computador foi desautorizado pelo administrador da clínica.",
+        )),
+        SessionStatus::Ended => Err(ApiError::unauthorized(
+            "auth.session_ended",
+            "Sua sessão foi encerrada. Entre novamente.",
+        )),
+    }
 }
 
 /// Whose sessions to end.

@@ -24,7 +24,6 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::audit::{self, Outcome};
 use crate::auth::{Principal, event_for};
-use crate::error::ApiError;
 use crate::http::AppState;
 use crate::http::extract::{ClientIp, bearer};
 use crate::metrics::OutcomeLabels;
@@ -49,12 +48,13 @@ pub async fn upgrade(
         Ok(t) => t.to_string(),
         Err(e) => return e.into_response(),
     };
-    let who = match state.auth.authenticate(&state.pool, &token, ip, false).await {
-        Ok(p) => p,
+    let (who, claims) = match state
+        .auth
+        .authenticate_with_claims(&state.pool, &token, ip, false)
+        .await
+    {
+        Ok(verified) => verified,
         Err(e) => return e.into_response(),
-    };
-    let Ok(claims) = state.auth.keys.verify(&token) else {
-        return ApiError::unauthorized("auth.token_invalid", "token de acesso inválido").into_response();
     };
     let max = state.settings.limits.max_frame_bytes;
     ws.max_message_size(max)
@@ -356,7 +356,7 @@ impl Connection {
         if let Some(all) = &batch.conflicts {
             let open = all
                 .iter()
-                .filter(|c| kinds.iter().any(|k| k == store::kind_str(c.key.kind())))
+                .filter(|c| kinds.iter().any(|k| k == c.key.kind().as_str()))
                 .cloned()
                 .collect();
             send(sink, &ServerMessage::Conflicts { open }).await?;

@@ -82,7 +82,10 @@ impl Relay {
             })
             .collect();
         let conflicts = if conflicts_changed {
-            let all = ["registry", "chart", "agenda"].map(String::from);
+            let all: Vec<String> = shared_model::documents::DocumentKind::ALL
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect();
             Some(super::store::open_conflicts(pool, tenant, &all).await?)
         } else {
             None

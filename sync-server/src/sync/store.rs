@@ -38,20 +38,12 @@ pub enum PushError {
     Db(#[from] sqlx::Error),
 }
 
-pub fn kind_str(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Registry => "registry",
-        DocumentKind::Chart => "chart",
-        DocumentKind::Agenda => "agenda",
-    }
-}
-
 /// The document kinds a role may receive (shared-model `may_sync`).
 pub fn readable_kinds(role: shared_model::identity::Role) -> Vec<String> {
-    [DocumentKind::Registry, DocumentKind::Chart, DocumentKind::Agenda]
-        .into_iter()
-        .filter(|k| shared_model::access::may_sync(role, *k))
-        .map(|k| kind_str(k).to_string())
+    DocumentKind::ALL
+        .iter()
+        .filter(|k| shared_model::access::may_sync(role, **k))
+        .map(|k| k.as_str().to_string())
         .collect()
 }
 
@@ -188,21 +180,6 @@ enum LoadError {
     Db(#[from] sqlx::Error),
 }
 
-/// Re-checks, inside the push transaction, that the session may still write (NGS1.02.01: the
-/// server re-authenticates before storing synced data).
-async fn session_still_good(tx: &mut TenantTx, who: &Principal) -> Result<bool, sqlx::Error> {
-    let ok: Option<bool> = sqlx::query_scalar(
-        "SELECT s.revoked_at IS NULL AND u.status = 'active' AND d.revoked_at IS NULL AND t.status = 'active' \
-         FROM sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.id = s.user_id \
-         JOIN devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id JOIN tenants t ON t.id = s.tenant_id \
-         WHERE s.id = $1",
-    )
-    .bind(who.session)
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(ok == Some(true))
-}
-
 /// Validates and stores one batch of pushed documents. Nothing is acknowledged before the
 /// commit; a refused document leaves no trace but its audit row.
 pub async fn push(
@@ -217,7 +194,9 @@ pub async fn push(
         grouped.entry(d.key).or_default().push(d.data);
     }
     let mut tx = db::begin_tenant_uuid(pool, who.tenant).await?;
-    if !session_still_good(&mut tx, who).await? {
+    // NGS1.02.01: the server re-authenticates before storing synced data.
+    let status = crate::auth::session_status(&mut tx, who.session, who.user, who.device).await?;
+    if !matches!(status, crate::auth::SessionStatus::Active(_)) {
         return Err(PushError::SessionEnded);
     }
     let mut out = PushOutcome::default();
@@ -233,7 +212,7 @@ pub async fn push(
             |out: &mut PushOutcome, events: &mut Vec<AuditEvent>, changes: Vec<[u8; 32]>, r: Refused| {
                 events.push(
                     event_for(who, "sync.change.refused", Outcome::Denied)
-                        .record(kind_str(kind), record.clone())
+                        .record(kind.as_str(), record.clone())
                         .detail(r.code.clone()),
                 );
                 out.refused.push(Refusal {
@@ -268,7 +247,7 @@ pub async fn push(
             },
             Err(LoadError::Db(e)) => return Err(e.into()),
             Err(LoadError::Corrupt) => {
-                tracing::error!(doc_kind = kind_str(kind), "stored document unreadable");
+                tracing::error!(doc_kind = kind.as_str(), "stored document unreadable");
                 refuse(
                     &mut out,
                     &mut events,
@@ -332,13 +311,13 @@ pub async fn push(
         let seq = out.to;
         st.seq = seq;
         let kind = st.key.kind();
-        log.push(st, seq, kind_str(kind));
+        log.push(st, seq, kind.as_str());
         projections.add(&st.key, &st.before, &st.after, seq);
         conflicts.push((st.record.clone(), std::mem::take(&mut st.conflicts), seq));
         out.changes += st.changes as u64;
         events.push(
             event_for(who, "sync.change.accepted", Outcome::Ok)
-                .record(kind_str(kind), st.record.clone())
+                .record(kind.as_str(), st.record.clone())
                 .detail(format!("changes={} seq={seq}", st.changes)),
         );
         out.accepted.push(st.key);
