@@ -24,67 +24,21 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use jiff::Timestamp;
-use jiff::civil::{Time, Weekday};
-use shared_model::documents::{AgendaDoc, CrdtDocument, YearMonth};
-use shared_model::ids::{DeviceId, PatientId, ProfessionalId, UserId};
-use shared_model::scheduling::{
-    Appointment, AppointmentKind, NewAppointment, Payer, WeeklyRule, WorkingHours,
-};
+use jiff::civil::Weekday;
+use shared_model::documents::{AgendaDoc, CrdtDocument};
+use shared_model::ids::{PatientId, ProfessionalId, UserId};
 use shared_model::sync::{self as wire, ClientMessage, DocData, ServerMessage};
 use shared_model::values::ClinicTimeZone;
-use support::{Server, SyncClient, TenantFixture, TestDb, token};
+use support::{Device, Server, SyncClient, TenantFixture, TestDb, agenda, appointment_at};
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-struct Device {
-    id: DeviceId,
-    user: UserId,
-    token: String,
-}
-
 async fn device(server: &Server, t: &TenantFixture, role: &str, first: bool) -> Device {
-    let id = Uuid::now_v7();
-    let pair = if first {
-        server.login(t, role, id).await
+    if first {
+        support::device(server, t, role).await
     } else {
-        server.relogin(t, role, id).await
-    };
-    Device {
-        id: DeviceId::from_uuid(id),
-        user: UserId::from_uuid(t.user_id(role)),
-        token: token(&pair).to_string(),
+        support::relogin_device(server, t, role).await
     }
-}
-
-fn month() -> YearMonth {
-    YearMonth::new(2027, 3).unwrap()
-}
-
-fn agenda(professional: ProfessionalId, d: &Device) -> AgendaDoc {
-    let mut agenda = AgendaDoc::new(professional, month(), d.id).unwrap();
-    agenda.set_author(d.id, d.user);
-    let weekly = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-    ]
-    .into_iter()
-    .map(|weekday| WeeklyRule {
-        weekday,
-        start: Time::constant(7, 0, 0, 0),
-        end: Time::constant(19, 0, 0, 0),
-        room: None,
-    })
-    .collect();
-    agenda
-        .set_working_hours(&WorkingHours {
-            weekly,
-            exceptions: vec![],
-        })
-        .unwrap();
-    agenda
 }
 
 /// The `n`-th free half-hour slot of March 2027 (weekdays, 10:00–18:00 UTC = 07:00–15:00 BRT).
@@ -110,22 +64,7 @@ fn slot(n: usize) -> Timestamp {
 }
 
 fn book(agenda: &mut AgendaDoc, professional: ProfessionalId, n: usize, by: UserId) {
-    let start = slot(n);
-    let a = Appointment::new(
-        NewAppointment {
-            professional,
-            patient: PatientId::new(),
-            start,
-            end: start.checked_add(jiff::SignedDuration::from_mins(30)).unwrap(),
-            kind: AppointmentKind::FollowUp,
-            payer: Payer::Private,
-            price: None,
-            room: None,
-            notes: None,
-        },
-        by,
-        Timestamp::now(),
-    );
+    let a = appointment_at(professional, PatientId::new(), slot(n), by);
     agenda.book(&a, &ClinicTimeZone::default()).unwrap();
 }
 

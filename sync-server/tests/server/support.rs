@@ -449,3 +449,101 @@ impl SyncClient {
         code
     }
 }
+
+// --- devices and documents shared by the tests and the benchmark --------------------------------
+
+use jiff::Timestamp;
+use jiff::civil::{Time, Weekday};
+use shared_model::documents::{AgendaDoc, CrdtDocument, YearMonth};
+use shared_model::ids::{DeviceId, PatientId, ProfessionalId, UserId};
+use shared_model::scheduling::{
+    Appointment, AppointmentKind, NewAppointment, Payer, WeeklyRule, WorkingHours,
+};
+
+/// A device with a logged-in user.
+pub struct Device {
+    pub id: DeviceId,
+    pub user: UserId,
+    pub token: String,
+}
+
+fn device_from(t: &TenantFixture, role: &str, id: Uuid, pair: &Value) -> Device {
+    Device {
+        id: DeviceId::from_uuid(id),
+        user: UserId::from_uuid(t.user_id(role)),
+        token: token(pair).to_string(),
+    }
+}
+
+/// A new device with the user's first login (initial password changed).
+pub async fn device(server: &Server, t: &TenantFixture, role: &str) -> Device {
+    let id = Uuid::now_v7();
+    let pair = server.login(t, role, id).await;
+    device_from(t, role, id, &pair)
+}
+
+/// A new device of a user who already changed the initial password.
+pub async fn relogin_device(server: &Server, t: &TenantFixture, role: &str) -> Device {
+    let id = Uuid::now_v7();
+    let pair = server.relogin(t, role, id).await;
+    device_from(t, role, id, &pair)
+}
+
+pub fn month() -> YearMonth {
+    YearMonth::new(2027, 3).expect("month")
+}
+
+/// March 2027 of `professional`, weekdays 07:00–19:00, written as `d`.
+pub fn agenda(professional: ProfessionalId, d: &Device) -> AgendaDoc {
+    let mut agenda = AgendaDoc::new(professional, month(), d.id).expect("agenda");
+    agenda.set_author(d.id, d.user);
+    let weekly = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+    ]
+    .into_iter()
+    .map(|weekday| WeeklyRule {
+        weekday,
+        start: Time::constant(7, 0, 0, 0),
+        end: Time::constant(19, 0, 0, 0),
+        room: None,
+    })
+    .collect();
+    agenda
+        .set_working_hours(&WorkingHours {
+            weekly,
+            exceptions: vec![],
+        })
+        .expect("hours");
+    agenda
+}
+
+/// A 30-minute private follow-up booked by `by`.
+pub fn appointment_at(
+    professional: ProfessionalId,
+    patient: PatientId,
+    start: Timestamp,
+    by: UserId,
+) -> Appointment {
+    let end = start
+        .checked_add(jiff::SignedDuration::from_mins(30))
+        .expect("end");
+    Appointment::new(
+        NewAppointment {
+            professional,
+            patient,
+            start,
+            end,
+            kind: AppointmentKind::FollowUp,
+            payer: Payer::Private,
+            price: None,
+            room: None,
+            notes: None,
+        },
+        by,
+        Timestamp::now(),
+    )
+}

@@ -4,47 +4,18 @@
 use std::time::Duration;
 
 use jiff::Timestamp;
-use jiff::civil::{Time, Weekday};
 use serde_json::Value;
 use shared_model::charting::{EntryKind, NewEntry};
-use shared_model::documents::{AgendaDoc, ChartDoc, CrdtDocument, RegistryDoc, YearMonth};
-use shared_model::ids::{DeviceId, PatientId, ProfessionalId, UserId};
+use shared_model::documents::{AgendaDoc, ChartDoc, CrdtDocument, RegistryDoc};
+use shared_model::ids::{PatientId, ProfessionalId, UserId};
 use shared_model::registry::{NewPatient, Patient};
-use shared_model::scheduling::{
-    Appointment, AppointmentKind, NewAppointment, Payer, WeeklyRule, WorkingHours,
-};
+use shared_model::scheduling::Appointment;
 use shared_model::sync::{ClientMessage, DocData, ServerMessage};
 use shared_model::values::ClinicTimeZone;
 use uuid::Uuid;
 
-use crate::support::{Server, SyncClient, TenantFixture, TestDb, token, ws_connect};
-
-/// A device with a logged-in user.
-pub struct Device {
-    pub id: DeviceId,
-    pub user: UserId,
-    pub token: String,
-}
-
-pub async fn device(server: &Server, t: &TenantFixture, role: &str) -> Device {
-    let id = Uuid::now_v7();
-    let pair = server.login(t, role, id).await;
-    Device {
-        id: DeviceId::from_uuid(id),
-        user: UserId::from_uuid(t.user_id(role)),
-        token: token(&pair).to_string(),
-    }
-}
-
-pub async fn relogin_device(server: &Server, t: &TenantFixture, role: &str) -> Device {
-    let id = Uuid::now_v7();
-    let pair = server.relogin(t, role, id).await;
-    Device {
-        id: DeviceId::from_uuid(id),
-        user: UserId::from_uuid(t.user_id(role)),
-        token: token(&pair).to_string(),
-    }
-}
+pub use crate::support::{Device, agenda, device, month, relogin_device};
+use crate::support::{Server, SyncClient, TenantFixture, TestDb, appointment_at, token, ws_connect};
 
 pub fn chart_with_signed_note(
     patient: PatientId,
@@ -73,57 +44,8 @@ pub fn doc_data<D: CrdtDocument>(doc: &mut D) -> Vec<DocData> {
     }]
 }
 
-pub fn month() -> YearMonth {
-    YearMonth::new(2027, 3).expect("month")
-}
-
-pub fn agenda(professional: ProfessionalId, d: &Device) -> AgendaDoc {
-    let mut agenda = AgendaDoc::new(professional, month(), d.id).expect("agenda");
-    agenda.set_author(d.id, d.user);
-    let weekly = [
-        Weekday::Monday,
-        Weekday::Tuesday,
-        Weekday::Wednesday,
-        Weekday::Thursday,
-        Weekday::Friday,
-    ]
-    .into_iter()
-    .map(|weekday| WeeklyRule {
-        weekday,
-        start: Time::constant(7, 0, 0, 0),
-        end: Time::constant(19, 0, 0, 0),
-        room: None,
-    })
-    .collect();
-    agenda
-        .set_working_hours(&WorkingHours {
-            weekly,
-            exceptions: vec![],
-        })
-        .expect("hours");
-    agenda
-}
-
 pub fn appointment(professional: ProfessionalId, patient: PatientId, start: &str, by: UserId) -> Appointment {
-    let start: Timestamp = start.parse().expect("start");
-    let end = start
-        .checked_add(jiff::SignedDuration::from_mins(30))
-        .expect("end");
-    Appointment::new(
-        NewAppointment {
-            professional,
-            patient,
-            start,
-            end,
-            kind: AppointmentKind::FollowUp,
-            payer: Payer::Private,
-            price: None,
-            room: None,
-            notes: None,
-        },
-        by,
-        Timestamp::now(),
-    )
+    appointment_at(professional, patient, start.parse().expect("start"), by)
 }
 
 /// Gives a tenant a row in every sync table: a patient registry, a signed chart note, an agenda
