@@ -24,7 +24,7 @@ cargo deny check bans licenses sources
 
 step "testes"
 # The end-to-end tests drive the real `atendebem` binary: build it first.
-cargo build -p atendebem-cli --locked
+cargo build -p atendebem-cli -p atendebem-server --locked
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --locked --no-fail-fast
   # nextest does not run doctests

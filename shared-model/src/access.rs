@@ -58,6 +58,7 @@ impl Area {
             DocumentKind::Registry => Area::PatientRegistry,
             DocumentKind::Chart => Area::ClinicalChart,
             DocumentKind::Agenda => Area::Agenda,
+            DocumentKind::Directory => Area::ClinicSettings,
         }
     }
 }

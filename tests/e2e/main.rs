@@ -10,3 +10,4 @@ mod cli_forms;
 mod encryption;
 mod keychain;
 mod sigkill;
+mod sync;

@@ -14,18 +14,35 @@ use crate::PASSPHRASE;
 /// `ATENDEBEM_E2E_BIN` overrides the path; `ATENDEBEM_E2E_REBUILD=1` forces the build.
 pub fn binary() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(locate_binary)
+    BIN.get_or_init(|| locate_binary("ATENDEBEM_E2E_BIN", "atendebem-cli", "atendebem", CLI_CRATES))
 }
 
-fn locate_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("ATENDEBEM_E2E_BIN") {
+/// The `atendebem-server` binary of this workspace, built like [`binary`]
+/// (`ATENDEBEM_E2E_SERVER_BIN` overrides the path).
+pub fn server_binary() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        locate_binary(
+            "ATENDEBEM_E2E_SERVER_BIN",
+            "atendebem-server",
+            "atendebem-server",
+            SERVER_CRATES,
+        )
+    })
+}
+
+const CLI_CRATES: &[&str] = &["shared-model", "app-desktop/core", "app-desktop/cli"];
+const SERVER_CRATES: &[&str] = &["shared-model", "sync-server", "migrations"];
+
+fn locate_binary(env: &str, package: &str, name: &str, crates: &[&str]) -> PathBuf {
+    if let Some(path) = std::env::var_os(env) {
         return PathBuf::from(path);
     }
     let profile_dir = profile_dir();
-    let bin = profile_dir.join(format!("atendebem{}", std::env::consts::EXE_SUFFIX));
+    let bin = profile_dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let forced = std::env::var_os("ATENDEBEM_E2E_REBUILD").is_some_and(|v| v == "1");
-    if forced || !is_fresh(&bin) {
-        build_cli(&profile_dir);
+    if forced || !is_fresh(&bin, crates) {
+        build_bin(&profile_dir, package, name);
     }
     assert!(
         bin.is_file(),
@@ -54,7 +71,7 @@ fn workspace_root() -> PathBuf {
 }
 
 /// The binary exists and is newer than every source file of the crates it is built from.
-fn is_fresh(bin: &Path) -> bool {
+fn is_fresh(bin: &Path, crates: &[&str]) -> bool {
     let Some(built) = modified(bin) else {
         return false;
     };
@@ -64,12 +81,13 @@ fn is_fresh(bin: &Path) -> bool {
         .filter_map(|p| modified(p))
         .max()
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    for krate in ["shared-model", "app-desktop/core", "app-desktop/cli"] {
+    for krate in crates {
         let dir = root.join(krate);
         if let Some(t) = modified(&dir.join("Cargo.toml")) {
             newest = newest.max(t);
         }
-        newest = newest.max(newest_in(&dir.join("src")));
+        let src = dir.join("src");
+        newest = newest.max(newest_in(if src.is_dir() { &src } else { &dir }));
     }
     built >= newest
 }
@@ -95,26 +113,19 @@ fn newest_in(dir: &Path) -> SystemTime {
     newest
 }
 
-fn build_cli(profile_dir: &Path) {
+fn build_bin(profile_dir: &Path, package: &str, name: &str) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let target_dir = profile_dir.parent().expect("diretório de build (target)");
     let mut cmd = Command::new(cargo);
-    cmd.args([
-        "build",
-        "-p",
-        "atendebem-cli",
-        "--bin",
-        "atendebem",
-        "--manifest-path",
-    ])
-    .arg(workspace_root().join("Cargo.toml"))
-    .env("CARGO_TARGET_DIR", target_dir);
+    cmd.args(["build", "-p", package, "--bin", name, "--manifest-path"])
+        .arg(workspace_root().join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir);
     if profile_dir.file_name() == Some(OsStr::new("release")) {
         cmd.arg("--release");
     }
-    eprintln!("[e2e] compilando o binário atendebem: {cmd:?}");
-    let status = cmd.status().expect("executar cargo build -p atendebem-cli");
-    assert!(status.success(), "cargo build -p atendebem-cli falhou: {status}");
+    eprintln!("[e2e] compilando o binário {name}: {cmd:?}");
+    let status = cmd.status().expect("executar cargo build");
+    assert!(status.success(), "cargo build -p {package} falhou: {status}");
 }
 
 /// A command for the binary with the test environment: the replica passphrase set, no other

@@ -15,12 +15,14 @@ mod binary;
 mod brazil;
 mod output;
 mod replica;
+mod server;
 mod sqlcipher;
 
-pub use binary::{binary, command};
+pub use binary::{binary, command, server_binary};
 pub use brazil::{cpf_from_base, format_cpf, local_rfc3339, next, today};
 pub use output::{Failure, assert_portuguese, exit_code, failure, json, stderr, stdout, strs};
 pub use replica::Replica;
+pub use server::{INITIAL_PASSWORD, SUPERUSER_URL, SyncServer, TENANT, USER_PASSWORD};
 pub use sqlcipher::{
     contains_bytes, derive_key, dir_names, hex, open_encrypted, open_encrypted_read_only, pragma_rows,
     sha256_file, unhex,

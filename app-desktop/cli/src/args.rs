@@ -61,6 +61,19 @@ pub enum Command {
     Status,
     /// Reconstrói os índices locais (busca, agenda, prontuário) a partir dos documentos.
     Reindex,
+    /// Entra como um usuário da clínica: online no servidor (no primeiro login cria a réplica
+    /// deste computador) ou, sem conexão, com a senha do último login online.
+    Login(LoginArgs),
+    /// Sincroniza com o servidor: uma rodada (--once) ou continuamente (--watch).
+    Sync(SyncArgs),
+    /// Conflitos apontados pelo servidor (ex.: dois agendamentos no mesmo horário).
+    Conflicts,
+    /// Alterações recusadas pelo servidor, guardadas para consulta e cópia.
+    Quarantine,
+    /// Bloqueia a tela deste computador compartilhado.
+    Lock,
+    /// Troca de usuário neste computador compartilhado (senha pela entrada padrão).
+    SwitchUser(SwitchUserArgs),
     /// Ferramentas de diagnóstico e testes.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
@@ -295,8 +308,54 @@ pub struct RestoreArgs {
     pub key_source: KeySourceArg,
 }
 
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Endereço do servidor, ex.: http://127.0.0.1:8080 (obrigatório no primeiro login).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Clínica (identificador curto), ex.: clinica-demo (obrigatório no primeiro login).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    #[arg(long)]
+    pub email: String,
+    /// Lê a senha da primeira linha da entrada padrão; a segunda linha, se houver, é a nova
+    /// senha exigida no primeiro acesso.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Onde guardar a chave de uma réplica nova.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub key_source: KeySourceArg,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Uma rodada e termina (padrão).
+    #[arg(long, conflicts_with = "watch")]
+    pub once: bool,
+    /// Continua sincronizando até ser interrompido.
+    #[arg(long)]
+    pub watch: bool,
+    /// Com --watch: segundos entre rodadas quando tudo está em dia.
+    #[arg(long, default_value_t = 2)]
+    pub interval: u64,
+    /// Com --watch: termina depois de tantas rodadas (para testes e scripts).
+    #[arg(long)]
+    pub rounds: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchUserArgs {
+    #[arg(long)]
+    pub email: String,
+    /// Lê a senha da entrada padrão.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DebugCommand {
+    /// As cabeças (hashes) de cada documento da réplica, em JSON.
+    Heads,
     /// Cadastra pacientes um a um, imprimindo o id de cada um após o commit (teste de SIGKILL).
     WriteLoop {
         #[arg(long, default_value_t = 1000)]

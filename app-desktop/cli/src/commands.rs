@@ -19,6 +19,7 @@ use shared_model::values::{
 use crate::args::*;
 use crate::output;
 use crate::secrets::{CliPassphrases, backup_passphrase};
+use crate::sync_commands::{self, session};
 
 pub fn run(cli: Cli) -> Result<(), CoreError> {
     let dir = data_dir(cli.data_dir.clone())?;
@@ -35,12 +36,12 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Chart(args) => chart(&open(&dir)?, as_user, args, json),
         Command::Export(args) => {
             let clinic = open(&dir)?;
-            let session = clinic.session(as_user, Role::Professional)?;
+            let session = session(&clinic, as_user, Role::Professional)?;
             output::json(&clinic.export_patient(&session, parse_id(&args.patient)?)?)
         }
         Command::Demo(args) => {
             let mut clinic = open(&dir)?;
-            let session = clinic.session(as_user, Role::Admin)?;
+            let session = session(&clinic, as_user, Role::Admin)?;
             let options = DemoOptions {
                 patients: args.patients,
                 seed: args.seed,
@@ -107,12 +108,13 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
                 "patients": count("SELECT count(*) FROM patient_index")?,
                 "appointments": count("SELECT count(*) FROM appointment_index")?,
                 "users": count("SELECT count(*) FROM users")?,
+                "sync": clinic.sync_status()?,
             });
             output::json(&status)
         }
         Command::Reindex => {
             let clinic = open(&dir)?;
-            let session = clinic.session(as_user, Role::Admin)?;
+            let session = session(&clinic, as_user, Role::Admin)?;
             let report = clinic.rebuild_indexes(&session)?;
             if json {
                 output::json(&report)
@@ -124,7 +126,14 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
                 Ok(())
             }
         }
+        Command::Login(args) => sync_commands::login(&dir, args, json),
+        Command::Sync(args) => sync_commands::sync(&dir, args, json),
+        Command::Conflicts => sync_commands::conflicts(&dir, as_user),
+        Command::Quarantine => sync_commands::quarantine(&dir, as_user),
+        Command::Lock => sync_commands::lock(&dir, json),
+        Command::SwitchUser(args) => sync_commands::switch_user(&dir, args, json),
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),
+        Command::Debug(DebugCommand::Heads) => output::json(&open(&dir)?.document_heads()?),
     }
 }
 
@@ -139,7 +148,7 @@ fn data_dir(given: Option<PathBuf>) -> Result<PathBuf, CoreError> {
     Ok(base.join("atendebem"))
 }
 
-fn access() -> KeyAccess<'static> {
+pub(crate) fn access() -> KeyAccess<'static> {
     static KEYCHAIN: OsKeychain = OsKeychain;
     static PASSPHRASES: CliPassphrases = CliPassphrases;
     KeyAccess {
@@ -148,12 +157,12 @@ fn access() -> KeyAccess<'static> {
     }
 }
 
-fn open(dir: &std::path::Path) -> Result<Clinic, CoreError> {
+pub(crate) fn open(dir: &std::path::Path) -> Result<Clinic, CoreError> {
     let replica = Replica::open(dir, access())?;
     Clinic::open(replica, Box::new(SystemClock))
 }
 
-fn preference(arg: KeySourceArg) -> KeyPreference {
+pub(crate) fn preference(arg: KeySourceArg) -> KeyPreference {
     match arg {
         KeySourceArg::Auto => KeyPreference::Auto,
         KeySourceArg::Keychain => KeyPreference::Keychain,
@@ -199,7 +208,7 @@ fn patient(
     cmd: PatientCommand,
     json: bool,
 ) -> Result<(), CoreError> {
-    let session = clinic.session(as_user, Role::Staff)?;
+    let session = session(clinic, as_user, Role::Staff)?;
     match cmd {
         PatientCommand::Add(a) => {
             let mut input = NewPatient::named(&a.name);
@@ -280,7 +289,7 @@ fn professional(
 ) -> Result<(), CoreError> {
     match cmd {
         ProfessionalCommand::Add(a) => {
-            let session = clinic.session(as_user, Role::Admin)?;
+            let session = session(clinic, as_user, Role::Admin)?;
             let professional = NewProfessional {
                 user_id: None,
                 name: a.name,
@@ -304,7 +313,7 @@ fn professional(
 fn user(clinic: &mut Clinic, as_user: Option<&str>, cmd: UserCommand, _json: bool) -> Result<(), CoreError> {
     match cmd {
         UserCommand::Add { name, role } => {
-            let session = clinic.session(as_user, Role::Admin)?;
+            let session = session(clinic, as_user, Role::Admin)?;
             let role = Role::from_str(&role).map_err(CoreError::domain)?;
             output::json(&clinic.add_user(&session, &name, role)?)
         }
@@ -318,7 +327,7 @@ fn agenda(
     cmd: AgendaCommand,
     json: bool,
 ) -> Result<(), CoreError> {
-    let session = clinic.session(as_user, Role::Staff)?;
+    let session = session(clinic, as_user, Role::Staff)?;
     match cmd {
         AgendaCommand::Book(a) => {
             let start = jiff::Timestamp::from_str(&a.start).map_err(|_| {
@@ -382,7 +391,7 @@ fn agenda(
 }
 
 fn note(clinic: &mut Clinic, as_user: Option<&str>, cmd: NoteCommand, _json: bool) -> Result<(), CoreError> {
-    let session = clinic.session(as_user, Role::Professional)?;
+    let session = session(clinic, as_user, Role::Professional)?;
     match cmd {
         NoteCommand::Add(a) => {
             let kind = EntryKind::from_code(&a.kind)
@@ -420,7 +429,7 @@ fn note(clinic: &mut Clinic, as_user: Option<&str>, cmd: NoteCommand, _json: boo
 }
 
 fn chart(clinic: &Clinic, as_user: Option<&str>, args: ChartArgs, _json: bool) -> Result<(), CoreError> {
-    let session = clinic.session(as_user, Role::Professional)?;
+    let session = session(clinic, as_user, Role::Professional)?;
     let filter = args
         .kind
         .as_deref()

@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod output;
 mod secrets;
+mod sync_commands;
 
 use std::process::ExitCode;
 

@@ -13,6 +13,7 @@ mod fsutil;
 pub mod keys;
 pub mod services;
 pub mod store;
+pub mod sync;
 
 pub use clock::{Clock, SystemClock};
 pub use error::CoreError;

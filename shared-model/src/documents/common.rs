@@ -81,6 +81,35 @@ pub fn check_data(bytes: &[u8]) -> Result<(), DocumentError> {
     Ok(())
 }
 
+/// The changes `bytes` carry (for a saved document, its heads — they imply the rest), after
+/// the same checks as [`check_data`].
+pub fn data_hashes(bytes: &[u8]) -> Result<Vec<ChangeHash>, DocumentError> {
+    check_data(bytes)?;
+    let corrupt = |detail: String| DocumentError::Corrupt { detail };
+    let mut hashes = Vec::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let (len, len_bytes) = uleb128(&rest[9..]).ok_or_else(|| corrupt("bad chunk length".into()))?;
+        let total = usize::try_from(len).map_or(rest.len(), |l| (9 + len_bytes + l).min(rest.len()));
+        let chunk = &rest[..total];
+        match rest[8] {
+            0 => hashes.extend(
+                automerge::Automerge::load(chunk)
+                    .map_err(|e| corrupt(e.to_string()))?
+                    .get_heads(),
+            ),
+            1 | 2 => hashes.push(
+                automerge::Change::try_from(chunk)
+                    .map_err(|e| corrupt(e.to_string()))?
+                    .hash(),
+            ),
+            _ => {}
+        }
+        rest = &rest[total..];
+    }
+    Ok(hashes)
+}
+
 fn uleb128(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value = 0u64;
     for (i, b) in bytes.iter().enumerate().take(10) {
@@ -226,6 +255,113 @@ pub trait CrdtDocument: sealed::Inner + Sized {
         keys
     }
 
+    /// Every change not reachable from `heads`, in causal order, with what a sync engine needs
+    /// to push, hold back or quarantine it.
+    fn raw_changes_after(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {
+        self.am_mut()
+            .get_changes(heads)
+            .into_iter()
+            .map(|mut c| RawChange {
+                hash: c.hash(),
+                actor: c.actor_id().clone(),
+                deps: c.deps().to_vec(),
+                bytes: c.bytes().into_owned(),
+            })
+            .collect()
+    }
+
+    /// The document as it was at `heads` (every change reachable from them, nothing else),
+    /// writing as the same actor.
+    fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<Self, DocumentError> {
+        let actor = self.actor().clone();
+        let doc = self.am_mut().fork_at(heads)?.with_actor(actor);
+        Ok(self.rewrap(doc))
+    }
+
+    /// Whether this document holds the change `hash`.
+    fn has_change(&mut self, hash: &ChangeHash) -> bool {
+        self.am_mut().get_change_by_hash(hash).is_some()
+    }
+
+    /// The heads of the set of changes reachable from any of `hashes` (those this document
+    /// does not hold are ignored): e.g. what the server has after accepting a push, given what
+    /// it had and what was pushed.
+    fn heads_of(&mut self, hashes: &[ChangeHash]) -> Result<Vec<ChangeHash>, DocumentError> {
+        let mut known: Vec<ChangeHash> = hashes.iter().copied().filter(|h| self.has_change(h)).collect();
+        known.sort();
+        known.dedup();
+        if known.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut heads = self.am_mut().fork_at(&known)?.get_heads();
+        heads.sort();
+        Ok(heads)
+    }
+
+    /// What the changes between `before` and `after` wrote, as readable (path, value) lines —
+    /// for showing a person the content of changes the server refused.
+    fn describe_between(&mut self, before: &[ChangeHash], after: &[ChangeHash]) -> Vec<(String, String)> {
+        use automerge::{PatchAction, Prop};
+        let mut lines = Vec::new();
+        for patch in self.am_mut().diff(before, after) {
+            let mut path: Vec<String> = patch
+                .path
+                .iter()
+                .map(|(_, p)| match p {
+                    Prop::Map(k) => k.clone(),
+                    Prop::Seq(i) => i.to_string(),
+                })
+                .collect();
+            let value = match patch.action {
+                PatchAction::PutMap { key, value, .. } => {
+                    path.push(key);
+                    render_value(&value.0)
+                }
+                PatchAction::PutSeq { index, value, .. } => {
+                    path.push(index.to_string());
+                    render_value(&value.0)
+                }
+                PatchAction::Insert { index, values, .. } => {
+                    path.push(index.to_string());
+                    values
+                        .iter()
+                        .map(|(v, _, _)| render_value(v))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+                PatchAction::SpliceText { index, value, .. } => {
+                    path.push(index.to_string());
+                    value.make_string()
+                }
+                PatchAction::Increment { prop, value } => {
+                    path.push(match prop {
+                        Prop::Map(k) => k,
+                        Prop::Seq(i) => i.to_string(),
+                    });
+                    format!("+{value}")
+                }
+                PatchAction::DeleteMap { key } => {
+                    path.push(key);
+                    "(removido)".to_owned()
+                }
+                PatchAction::DeleteSeq { index, length } => {
+                    path.push(index.to_string());
+                    format!("(removidos {length})")
+                }
+                PatchAction::Conflict { prop } => {
+                    path.push(match prop {
+                        Prop::Map(k) => k,
+                        Prop::Seq(i) => i.to_string(),
+                    });
+                    "(conflito)".to_owned()
+                }
+                PatchAction::Mark { .. } => continue,
+            };
+            lines.push((path.join("/"), value));
+        }
+        lines
+    }
+
     /// The document's header epoch (0 until an LGPD re-creation).
     fn epoch(&self) -> Result<u32, DocumentError> {
         self.header().map(|h| h.epoch)
@@ -234,6 +370,26 @@ pub trait CrdtDocument: sealed::Inner + Sized {
     /// Writes from now on as `device`.
     fn set_actor(&mut self, device: DeviceId) {
         self.am_mut().set_actor(actor_id(device));
+    }
+}
+
+/// One automerge change, as a sync engine handles it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    pub hash: ChangeHash,
+    pub actor: ActorId,
+    pub deps: Vec<ChangeHash>,
+    /// The change chunk (compressed), as `load_incremental` accepts it.
+    pub bytes: Vec<u8>,
+}
+
+fn render_value(value: &Value<'_>) -> String {
+    match value {
+        Value::Object(kind) => format!("({kind})"),
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(t) => t.to_string(),
+            other => other.to_string(),
+        },
     }
 }
 

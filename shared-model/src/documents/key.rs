@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DocumentError;
 use super::codec::code_enum;
-use crate::ids::{PatientId, ProfessionalId};
+use crate::ids::{PatientId, ProfessionalId, TenantId};
 
 code_enum! {
     /// The kinds of synced document.
@@ -19,6 +19,8 @@ code_enum! {
         Chart = "chart",
         /// One professional's agenda for one calendar month.
         Agenda = "agenda",
+        /// The clinic's professionals (one per clinic).
+        Directory = "directory",
     }
 }
 
@@ -107,7 +109,7 @@ impl autosurgeon::Hydrate for YearMonth {
 
 /// Names one synced document. Its text form is stable (it is the sync protocol's document
 /// name): `registry/<patient uuid>`, `chart/<patient uuid>`,
-/// `agenda/<professional uuid>/<YYYY-MM>`.
+/// `agenda/<professional uuid>/<YYYY-MM>`, `directory/<clinic uuid>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum DocumentKey {
@@ -117,6 +119,7 @@ pub enum DocumentKey {
         professional: ProfessionalId,
         month: YearMonth,
     },
+    Directory(TenantId),
 }
 
 impl DocumentKey {
@@ -126,6 +129,7 @@ impl DocumentKey {
             Self::Registry(_) => DocumentKind::Registry,
             Self::Chart(_) => DocumentKind::Chart,
             Self::Agenda { .. } => DocumentKind::Agenda,
+            Self::Directory(_) => DocumentKind::Directory,
         }
     }
 }
@@ -135,6 +139,7 @@ impl fmt::Display for DocumentKey {
         match self {
             Self::Registry(id) | Self::Chart(id) => write!(f, "{}/{id}", self.kind()),
             Self::Agenda { professional, month } => write!(f, "{}/{professional}/{month}", self.kind()),
+            Self::Directory(id) => write!(f, "{}/{id}", self.kind()),
         }
     }
 }
@@ -156,6 +161,7 @@ impl FromStr for DocumentKey {
                 professional: id.parse().map_err(|_| invalid())?,
                 month: parts.next().ok_or_else(invalid)?.parse()?,
             },
+            DocumentKind::Directory => Self::Directory(id.parse().map_err(|_| invalid())?),
         };
         match parts.next() {
             None if !id.contains(char::is_whitespace) => Ok(key),
@@ -188,6 +194,7 @@ mod tests {
         let patient = PatientId::new();
         let professional = ProfessionalId::new();
         let month = YearMonth::new(2026, 11).unwrap();
+        let tenant = TenantId::new();
         for (key, text) in [
             (DocumentKey::Registry(patient), format!("registry/{patient}")),
             (DocumentKey::Chart(patient), format!("chart/{patient}")),
@@ -195,6 +202,7 @@ mod tests {
                 DocumentKey::Agenda { professional, month },
                 format!("agenda/{professional}/2026-11"),
             ),
+            (DocumentKey::Directory(tenant), format!("directory/{tenant}")),
         ] {
             assert_eq!(key.to_string(), text);
             assert_eq!(text.parse::<DocumentKey>(), Ok(key));

@@ -1,4 +1,5 @@
-//! The automerge CRDT documents: patient registry, clinical chart, agenda.
+//! The automerge CRDT documents: patient registry, clinical chart, agenda, the clinic's
+//! directory of professionals.
 //!
 //! **Invariant:** every document root carries `schema_version`, `kind` and `epoch`, and is
 //! created by a deterministic *genesis* change, so two replicas that create the same document
@@ -11,10 +12,12 @@
 //! [`codec`].
 
 mod agenda_doc;
+mod any_doc;
 mod chart_doc;
 mod chart_read;
 pub mod codec;
 mod common;
+mod directory_doc;
 mod error;
 mod key;
 mod registry_doc;
@@ -29,8 +32,12 @@ mod merge_tests;
 mod sync_support_tests;
 
 pub use agenda_doc::{AgendaConflict, AgendaDoc};
+pub use any_doc::AnyDoc;
 pub use chart_doc::{ChartDoc, EntryConflict};
-pub use common::{CrdtDocument, Header, SCHEMA_VERSION, actor_for, actor_id, check_data};
+pub use common::{
+    CrdtDocument, Header, RawChange, SCHEMA_VERSION, actor_for, actor_id, check_data, data_hashes,
+};
+pub use directory_doc::{DirectoryDoc, ProfessionalRecord};
 pub use error::DocumentError;
 pub use key::{DocumentKey, DocumentKind, YearMonth};
 pub use registry_doc::RegistryDoc;

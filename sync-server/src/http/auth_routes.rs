@@ -44,6 +44,13 @@ pub struct Me {
     pub device_id: Uuid,
     pub session_id: Uuid,
     pub role: String,
+    /// The user's name and e-mail, and their professional record if they attend patients.
+    pub name: String,
+    pub email: String,
+    pub professional_id: Option<Uuid>,
+    /// The clinic's name and IANA time zone, for a device setting itself up.
+    pub clinic_name: String,
+    pub time_zone: String,
 }
 
 fn too_long(s: &str, max: usize) -> bool {
@@ -160,12 +167,32 @@ pub async fn change_password(
 /// Who the token belongs to.
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(Authed(who): Authed) -> Json<Me> {
-    Json(Me {
+pub async fn me(State(state): State<AppState>, Authed(who): Authed) -> ApiResult<Json<Me>> {
+    let mut tx = crate::db::begin_tenant_uuid(&state.pool, who.tenant).await?;
+    let (name, email, professional_id, clinic_name, time_zone): (
+        String,
+        String,
+        Option<Uuid>,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT u.name, u.email, u.professional_id, t.name, t.time_zone FROM users u \
+             JOIN tenants t ON t.id = u.tenant_id WHERE u.id = $1",
+    )
+    .bind(who.user)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Json(Me {
         tenant_id: who.tenant,
         user_id: who.user,
         device_id: who.device,
         session_id: who.session,
         role: who.role.as_str().to_string(),
-    })
+        name,
+        email,
+        professional_id,
+        clinic_name,
+        time_zone,
+    }))
 }

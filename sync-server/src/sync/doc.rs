@@ -4,7 +4,10 @@
 use automerge::{ActorId, ChangeHash};
 use shared_model::ErrorCode;
 use shared_model::charting::{ClinicalEntry, validate_chart_transition};
-use shared_model::documents::{AgendaDoc, ChartDoc, CrdtDocument, DocumentError, DocumentKey, RegistryDoc};
+use shared_model::documents::{
+    AgendaDoc, ChartDoc, CrdtDocument, DirectoryDoc, DocumentError, DocumentKey, ProfessionalRecord,
+    RegistryDoc,
+};
 use shared_model::ids::{DeviceId, UserId};
 use shared_model::registry::{Patient, validate_consent_transition};
 use shared_model::scheduling::{Appointment, check_duration};
@@ -19,6 +22,7 @@ pub enum ServerDoc {
     Registry(RegistryDoc),
     Chart(ChartDoc),
     Agenda(AgendaDoc),
+    Directory(DirectoryDoc),
 }
 
 /// The domain content the rules compare.
@@ -27,6 +31,7 @@ pub enum State {
     Registry(Option<Box<Patient>>),
     Chart(Vec<ClinicalEntry>),
     Agenda(Vec<Appointment>),
+    Directory(Vec<ProfessionalRecord>),
 }
 
 /// Why a push was refused: a stable code and a pt-BR message, no patient data.
@@ -58,6 +63,7 @@ macro_rules! each {
             ServerDoc::Registry($d) => $body,
             ServerDoc::Chart($d) => $body,
             ServerDoc::Agenda($d) => $body,
+            ServerDoc::Directory($d) => $body,
         }
     };
 }
@@ -71,6 +77,7 @@ impl ServerDoc {
             DocumentKey::Agenda { professional, month } => {
                 ServerDoc::Agenda(AgendaDoc::new(professional, month, server_device())?)
             }
+            DocumentKey::Directory(t) => ServerDoc::Directory(DirectoryDoc::new(t, server_device())?),
         })
     }
 
@@ -80,6 +87,7 @@ impl ServerDoc {
             DocumentKey::Registry(_) => ServerDoc::Registry(RegistryDoc::load(bytes)?),
             DocumentKey::Chart(_) => ServerDoc::Chart(ChartDoc::load(bytes)?),
             DocumentKey::Agenda { .. } => ServerDoc::Agenda(AgendaDoc::load(bytes)?),
+            DocumentKey::Directory(_) => ServerDoc::Directory(DirectoryDoc::load(bytes)?),
         };
         if doc.key() != *key {
             return Err(DocumentError::KeyMismatch);
@@ -132,6 +140,7 @@ impl ServerDoc {
             ServerDoc::Registry(d) => State::Registry(d.patient().ok().map(Box::new)),
             ServerDoc::Chart(d) => State::Chart(d.entries()?),
             ServerDoc::Agenda(d) => State::Agenda(d.appointments()?),
+            ServerDoc::Directory(d) => State::Directory(d.professionals()?),
         })
     }
 
@@ -188,7 +197,7 @@ impl ServerDoc {
                 .collect());
         }
         Ok(match self {
-            ServerDoc::Registry(_) => Vec::new(),
+            ServerDoc::Registry(_) | ServerDoc::Directory(_) => Vec::new(),
             ServerDoc::Chart(d) => d
                 .conflicts()?
                 .into_iter()
@@ -252,6 +261,26 @@ pub fn validate(key: &DocumentKey, before: &State, after: &State, by: UserId) ->
                     ));
                 }
                 check_duration(a.start, a.end).map_err(|e| Refused::from_error(&e))?;
+            }
+            Ok(())
+        }
+        (State::Directory(old), State::Directory(new)) => {
+            // Professionals are deactivated by an administrator, never erased: their agendas and
+            // signed entries keep naming them.
+            if old
+                .iter()
+                .any(|a| !new.iter().any(|b| b.professional.id == a.professional.id))
+            {
+                return Err(Refused::new(
+                    "directory.professional_removed",
+                    "Profissionais não podem ser apagados do cadastro da clínica.",
+                ));
+            }
+            for record in new.iter().filter(|r| !old.contains(r)) {
+                record
+                    .working_hours
+                    .validate()
+                    .map_err(|e| Refused::from_error(&e))?;
             }
             Ok(())
         }

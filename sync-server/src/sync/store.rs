@@ -222,6 +222,15 @@ pub async fn push(
                     message: r.message,
                 });
             };
+        if matches!(key, DocumentKey::Directory(t) if *t.as_uuid() != who.tenant) {
+            refuse(
+                &mut out,
+                &mut events,
+                Vec::new(),
+                Refused::new("document.wrong_tenant", "Documento de outra clínica."),
+            );
+            continue;
+        }
         if !decide(who.role, area, Action::Write).is_allowed() {
             let e = shared_model::access::require(who.role, area, Action::Write).err();
             let r = e.map_or_else(

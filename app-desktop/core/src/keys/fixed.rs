@@ -41,6 +41,27 @@ impl Keychain for MemoryKeychain {
         let bytes = entries.get(replica_id).ok_or(CoreError::KeyMissingFromKeychain)?;
         KeyMaterial::from_bytes(bytes)
     }
+
+    fn store_secret(&self, name: &str, secret: &str) -> Result<(), CoreError> {
+        if self.broken {
+            return Err(CoreError::KeychainUnavailable);
+        }
+        self.entries
+            .borrow_mut()
+            .insert(format!("secret:{name}"), secret.as_bytes().to_vec());
+        Ok(())
+    }
+
+    fn load_secret(&self, name: &str) -> Result<Option<String>, CoreError> {
+        if self.broken {
+            return Err(CoreError::KeychainUnavailable);
+        }
+        Ok(self
+            .entries
+            .borrow()
+            .get(&format!("secret:{name}"))
+            .map(|b| String::from_utf8_lossy(b).into_owned()))
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

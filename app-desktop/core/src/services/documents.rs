@@ -77,6 +77,7 @@ impl<D: CrdtDocument> Loaded<D> {
             self.change_count += 1;
         }
         self.stored_heads = self.doc.heads();
+        crate::store::sync::mark_pending(conn, &self.key)?;
         Ok(())
     }
 }

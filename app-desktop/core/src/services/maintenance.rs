@@ -1,12 +1,12 @@
 //! Rebuilding the replica's derived indexes from its documents.
 
-use shared_model::documents::{AgendaDoc, ChartDoc, DocumentKey, RegistryDoc};
+use shared_model::documents::{AgendaDoc, AnyDoc, ChartDoc, DirectoryDoc, DocumentKey, RegistryDoc};
 
 use super::documents;
 use super::registry::index_row;
 use super::{Clinic, Session};
 use crate::error::CoreError;
-use crate::store::{charts, documents as stored, patients};
+use crate::store::{charts, documents as stored, patients, people};
 
 /// How many documents a rebuild went through.
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -51,8 +51,50 @@ impl Clinic {
                     report.agendas += 1;
                 }
             }
+            for key in stored::keys_of_kind(tx, "directory")? {
+                let key: DocumentKey = key.parse().map_err(CoreError::domain)?;
+                if let Some(doc) = documents::read::<DirectoryDoc>(tx, &key)? {
+                    index_directory(tx, &doc)?;
+                }
+            }
             self.audit(tx, Some(session), "replica.reindex", None)?;
             Ok(report)
         })
     }
+}
+
+impl Clinic {
+    /// Refreshes the local indexes derived from one document (after it arrived from the server
+    /// or was rebuilt after a refusal).
+    pub(crate) fn index_document(&self, tx: &rusqlite::Connection, doc: &AnyDoc) -> Result<(), CoreError> {
+        let now = self.clock.now().as_millisecond();
+        match doc {
+            AnyDoc::Registry(d) => {
+                // A bare registry (no patient written yet) has nothing to index.
+                if let Ok(patient) = d.patient() {
+                    patients::upsert(tx, &index_row(&patient), now)?;
+                }
+            }
+            AnyDoc::Chart(d) => {
+                let entries = d.entries().map_err(CoreError::domain)?;
+                charts::replace(tx, &d.patient_id().to_string(), &entries)?;
+            }
+            AnyDoc::Agenda(d) => self.index_agenda(tx, &doc.key(), d)?,
+            AnyDoc::Directory(d) => index_directory(tx, d)?,
+        }
+        Ok(())
+    }
+}
+
+fn index_directory(tx: &rusqlite::Connection, doc: &DirectoryDoc) -> Result<(), CoreError> {
+    for record in doc.professionals().map_err(CoreError::domain)? {
+        let json = serde_json::to_string(&record).map_err(|_| CoreError::Damaged)?;
+        people::upsert_professional(
+            tx,
+            &record.professional.id.to_string(),
+            &record.professional.name.to_string(),
+            &json,
+        )?;
+    }
+    Ok(())
 }

@@ -108,6 +108,35 @@ impl Clinic {
         })
     }
 
+    /// Sets up a freshly created replica as a device of a server's clinic: the server's tenant
+    /// id, clinic name and time zone, and the device id the server already knows from login.
+    pub(crate) fn init_connected(
+        replica: Replica,
+        settings: ClinicSettings,
+        clock: Box<dyn Clock>,
+    ) -> Result<Self, CoreError> {
+        let now = clock.now();
+        replica.write(|tx| {
+            people::set_meta(tx, "tenant_id", &settings.tenant.to_string())?;
+            people::set_meta(tx, "clinic_name", &settings.clinic_name)?;
+            people::set_meta(tx, "time_zone", settings.time_zone.as_str())?;
+            people::set_meta(tx, "device_id", &settings.device.to_string())?;
+            people::audit(
+                tx,
+                now.as_millisecond(),
+                None,
+                &settings.device.to_string(),
+                "replica.init_connected",
+                None,
+            )
+        })?;
+        Ok(Self {
+            replica,
+            clock,
+            settings,
+        })
+    }
+
     /// Wraps an initialised replica.
     pub fn open(replica: Replica, clock: Box<dyn Clock>) -> Result<Self, CoreError> {
         let conn = replica.conn();

@@ -1,8 +1,7 @@
 //! Registry services: patients, professionals and local users.
 
-use serde::{Deserialize, Serialize};
 use shared_model::access::{Action, Area, require};
-use shared_model::documents::{DocumentKey, RegistryDoc};
+use shared_model::documents::{DirectoryDoc, DocumentKey, RegistryDoc};
 use shared_model::identity::Role;
 use shared_model::ids::{PatientId, UserId};
 use shared_model::registry::{NewPatient, NewProfessional, Patient, Professional};
@@ -13,13 +12,7 @@ use super::{Clinic, Session};
 use crate::error::CoreError;
 use crate::store::{PatientRow, SearchHit, UserRow, patients, people};
 
-/// A professional as the replica keeps it: the registry record, their default weekly hours
-/// (copied into each new month's agenda) and their login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfessionalRecord {
-    pub professional: Professional,
-    pub working_hours: WorkingHours,
-}
+pub use shared_model::documents::ProfessionalRecord;
 
 /// Input for [`Clinic::add_professional`].
 #[derive(Debug, Clone)]
@@ -118,7 +111,20 @@ impl Clinic {
             });
         }
         let now_ms = self.clock.now().as_millisecond();
+        let device = self.settings.device;
+        let key = DocumentKey::Directory(self.settings.tenant);
         self.replica.write(|tx| {
+            // The clinic's directory document carries the professional to every device.
+            let mut doc = match documents::load::<DirectoryDoc>(tx, &key, device, session.user)? {
+                Some(loaded) => loaded,
+                None => fresh(documents::authored(
+                    DirectoryDoc::new(self.settings.tenant, device).map_err(CoreError::domain)?,
+                    device,
+                    session.user,
+                )),
+            };
+            doc.doc.put(&record).map_err(CoreError::domain)?;
+            doc.store(tx, now_ms)?;
             people::upsert_professional(tx, &record.professional.id.to_string(), &user.name, &json)?;
             people::insert_user(tx, &user, now_ms)?;
             self.audit(

@@ -8,6 +8,7 @@ use crate::error::CoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_chart_index.sql"),
+    include_str!("migrations/0003_sync.sql"),
 ];
 
 /// The schema version this build writes.

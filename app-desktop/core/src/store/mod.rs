@@ -15,6 +15,7 @@ pub mod documents;
 mod migrations;
 pub mod patients;
 pub mod people;
+pub mod sync;
 
 pub use appointments::AppointmentRow;
 pub use backup::{BACKUP_MAGIC, BackupReport};

@@ -22,6 +22,16 @@ pub fn insert_user(conn: &Connection, user: &UserRow, now_ms: i64) -> Result<(),
     Ok(())
 }
 
+/// Inserts or refreshes a user known from the server (name, role and professional may change).
+pub fn upsert_user(conn: &Connection, user: &UserRow, now_ms: i64) -> Result<(), CoreError> {
+    conn.prepare_cached(
+        "INSERT INTO users (user_id, name, role, professional_id, active, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         ON CONFLICT (user_id) DO UPDATE SET name = ?2, role = ?3, professional_id = ?4, active = ?5",
+    )?
+    .execute(params![user.user_id, user.name, user.role, user.professional_id, user.active, now_ms])?;
+    Ok(())
+}
+
 pub fn get_user(conn: &Connection, user_id: &str) -> Result<Option<UserRow>, CoreError> {
     Ok(conn
         .prepare_cached("SELECT user_id, name, role, professional_id, active FROM users WHERE user_id = ?1")?

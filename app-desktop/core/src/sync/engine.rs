@@ -1,0 +1,779 @@
+//! One sync round: for each account with a session on this device, connect, catch up from the
+//! stored cursor, push that user's pending changes, handle acknowledgements, refusals and
+//! conflicts. The background loop (`--watch`, the desktop) repeats rounds with back-off.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::time::Duration;
+
+use automerge::{ActorId, ChangeHash};
+use serde::Serialize;
+use shared_model::documents::{AnyDoc, DocumentKey, RawChange, actor_for};
+use shared_model::identity::Role;
+use shared_model::ids::UserId;
+use shared_model::sync::{ClientMessage, Conflict, DocData, Refusal, ServerMessage};
+
+use super::client::{Api, SyncSocket};
+use super::{SyncError, meta};
+use crate::error::CoreError;
+use crate::keys::Keychain;
+use crate::services::Clinic;
+use crate::store::documents as stored;
+use crate::store::people;
+use crate::store::sync::{self as syncdb, AccountRow, ConflictRow, DocSyncState, QuarantineRow, TokenStore};
+
+/// Largest push frame (the server accepts 16 MiB by default).
+const PUSH_FRAME_BYTES: usize = 1 << 20;
+/// How long a catch-up may stay silent between frames.
+const FRAME_WAIT: Duration = Duration::from_secs(60);
+
+/// Where the engine stands, for the UI and `status --json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncState {
+    /// The server cannot be reached; local work continues.
+    Offline,
+    Connecting,
+    Syncing {
+        documents_done: u64,
+        bytes_done: u64,
+    },
+    UpToDate,
+    Error {
+        code: String,
+        message: String,
+    },
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub documents_received: u64,
+    pub bytes_received: u64,
+    pub documents_pushed: u64,
+    pub documents_refused: u64,
+    pub conflicts_open: u64,
+    pub cursor: u64,
+    /// Accounts whose session the server ended (they must log in online again).
+    pub sessions_ended: Vec<String>,
+    /// Documents still holding changes that could not be sent (author without a session).
+    pub pending_documents: u64,
+}
+
+/// The replica's sync status, read from the replica.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncStatus {
+    pub connected: bool,
+    pub server_url: Option<String>,
+    pub cursor: u64,
+    pub pending_documents: u64,
+    pub last_sync_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub conflicts: u64,
+    pub quarantined: u64,
+    pub accounts: Vec<AccountStatus>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountStatus {
+    pub user_id: String,
+    pub name: String,
+    pub role: String,
+    /// `true` while the device holds a session the server may accept.
+    pub has_session: bool,
+    pub token_store: TokenStore,
+    pub ended_code: Option<String>,
+    pub server_auth_ms: Option<i64>,
+}
+
+/// A quarantined change set, as shown to people.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineItem {
+    pub id: String,
+    pub doc_key: String,
+    pub user_id: Option<String>,
+    pub code: String,
+    pub message: String,
+    /// What the refused changes wrote: (path in the document, value).
+    pub content: Vec<(String, String)>,
+    /// The refused automerge changes, base64 — enough to replay them elsewhere.
+    pub changes_base64: String,
+    pub at_ms: i64,
+}
+
+/// Holds the replica's sync lock for the duration of a round (one engine per replica).
+struct SyncLock(#[allow(dead_code)] File);
+
+fn take_lock(clinic: &Clinic) -> Result<SyncLock, CoreError> {
+    let path = clinic.replica().dir().join("sync.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| CoreError::io("abrir o arquivo de trava da sincronização", e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(SyncLock(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::Domain {
+            code: "sync.busy",
+            message: "outra sincronização desta réplica está em andamento".to_owned(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(CoreError::io("travar a réplica para sincronizar", e)),
+    }
+}
+
+fn is_genesis(actor: &ActorId) -> bool {
+    actor.to_bytes().starts_with(b"atendebem:genesis:")
+}
+
+fn kinds_of(role: Role) -> Vec<&'static str> {
+    shared_model::documents::DocumentKind::ALL
+        .iter()
+        .filter(|k| shared_model::access::may_sync(role, **k))
+        .map(|k| k.as_str())
+        .collect()
+}
+
+fn role_of(account: &AccountRow) -> Role {
+    account.role.parse().unwrap_or(Role::Viewer)
+}
+
+impl Clinic {
+    /// The replica's sync status.
+    pub fn sync_status(&self) -> Result<SyncStatus, CoreError> {
+        let conn = self.replica().conn();
+        let get = |k: &str| people::get_meta(conn, k);
+        let count = |sql: &str| -> Result<u64, CoreError> {
+            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
+        };
+        let accounts = syncdb::accounts(conn)?
+            .into_iter()
+            .map(|a| AccountStatus {
+                has_session: a.token_store != TokenStore::None,
+                user_id: a.user_id,
+                name: a.name,
+                role: a.role,
+                token_store: a.token_store,
+                ended_code: a.ended_code,
+                server_auth_ms: a.server_auth_ms,
+            })
+            .collect();
+        Ok(SyncStatus {
+            connected: get(meta::SERVER_URL)?.is_some(),
+            server_url: get(meta::SERVER_URL)?,
+            cursor: get(meta::CURSOR)?.and_then(|c| c.parse().ok()).unwrap_or(0),
+            pending_documents: count("SELECT count(*) FROM documents WHERE pending = 1")?,
+            last_sync_ms: get(meta::LAST_SYNC_MS)?.and_then(|c| c.parse().ok()),
+            last_error: get(meta::LAST_ERROR)?,
+            conflicts: count("SELECT count(*) FROM conflicts")?,
+            quarantined: count("SELECT count(*) FROM quarantine")?,
+            accounts,
+        })
+    }
+
+    /// The server's open conflicts in documents this replica holds.
+    pub fn open_conflicts(&self) -> Result<Vec<ConflictRow>, CoreError> {
+        syncdb::conflicts(self.replica().conn())
+    }
+
+    /// Changes the server refused, with what they wrote.
+    pub fn quarantine(&self) -> Result<Vec<QuarantineItem>, CoreError> {
+        use base64::Engine;
+        syncdb::quarantine(self.replica().conn())?
+            .into_iter()
+            .map(|q| {
+                Ok(QuarantineItem {
+                    content: serde_json::from_str(&q.content).map_err(|_| CoreError::Damaged)?,
+                    changes_base64: base64::engine::general_purpose::STANDARD.encode(&q.changes),
+                    id: q.id,
+                    doc_key: q.doc_key,
+                    user_id: q.user_id,
+                    code: q.code,
+                    message: q.message,
+                    at_ms: q.at_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored document's heads (hex, sorted): two replicas holding the same documents
+    /// print the same map. For tests and support.
+    pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, CoreError> {
+        let conn = self.replica().conn();
+        let mut out = std::collections::BTreeMap::new();
+        let keys: Vec<String> = {
+            let mut stmt = conn.prepare("SELECT doc_key FROM documents ORDER BY doc_key")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for key in keys {
+            let (mut doc, _) = self.load_any(&key)?;
+            let mut heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
+            heads.sort();
+            out.insert(key, heads);
+        }
+        Ok(out)
+    }
+
+    fn cursor(&self) -> Result<u64, CoreError> {
+        Ok(people::get_meta(self.replica().conn(), meta::CURSOR)?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// One sync round with every account that has a session on this device.
+    pub async fn sync_once(
+        &mut self,
+        keychain: &dyn Keychain,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<SyncReport, CoreError> {
+        let _lock = take_lock(self)?;
+        let result = self.sync_round(keychain, on_state).await;
+        let now = self.now().as_millisecond();
+        match &result {
+            Ok(_) => {
+                self.replica().write(|tx| {
+                    people::set_meta(tx, meta::LAST_SYNC_MS, &now.to_string())?;
+                    tx.execute("DELETE FROM meta WHERE key = ?1", [meta::LAST_ERROR])?;
+                    Ok(())
+                })?;
+                on_state(&SyncState::UpToDate);
+            }
+            Err(e) => {
+                use shared_model::ErrorCode;
+                let code = e.code().to_owned();
+                self.replica()
+                    .write(|tx| people::set_meta(tx, meta::LAST_ERROR, &code))?;
+                if matches!(
+                    code.as_str(),
+                    "sync.unreachable" | "sync.connection_lost" | "sync.timeout"
+                ) {
+                    on_state(&SyncState::Offline);
+                } else {
+                    on_state(&SyncState::Error {
+                        code,
+                        message: e.to_string(),
+                    });
+                }
+            }
+        }
+        result
+    }
+
+    async fn sync_round(
+        &mut self,
+        keychain: &dyn Keychain,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<SyncReport, CoreError> {
+        let server = people::get_meta(self.replica().conn(), meta::SERVER_URL)?.ok_or(CoreError::Domain {
+            code: "sync.standalone_replica",
+            message: "esta réplica não está ligada a um servidor (foi criada com 'atendebem init')"
+                .to_owned(),
+        })?;
+        let api = Api::new(&server)?;
+        let mut report = SyncReport::default();
+        let mut accounts: Vec<AccountRow> = syncdb::accounts(self.replica().conn())?
+            .into_iter()
+            .filter(|a| a.token_store != TokenStore::None)
+            .collect();
+        if accounts.is_empty() {
+            return Err(CoreError::Domain {
+                code: "sync.no_session",
+                message: "nenhum usuário com sessão neste computador; faça login online".to_owned(),
+            });
+        }
+        // The reader sees the most kinds (ties: the latest login); a cursor reached with fewer
+        // kinds restarts at 0 so the newly visible documents arrive.
+        accounts.sort_by_key(|a| std::cmp::Reverse((kinds_of(role_of(a)).len(), a.logged_in_at_ms)));
+        let scope = kinds_of(role_of(&accounts[0])).join(",");
+        if people::get_meta(self.replica().conn(), meta::SCOPE)?.as_deref() != Some(scope.as_str()) {
+            self.replica().write(|tx| {
+                people::set_meta(tx, meta::SCOPE, &scope)?;
+                people::set_meta(tx, meta::CURSOR, "0")
+            })?;
+        }
+        on_state(&SyncState::Connecting);
+        // Pass 1 pushes what each user can push on their own; a user's change that builds on
+        // another user's (same document, shared terminal) goes in a later pass.
+        let mut pushed_total = 0u64;
+        for pass in 0..4 {
+            // After pushes, one more reader round brings the conflicts they caused.
+            if pass > 0 && pushed_total == 0 {
+                break;
+            }
+            let mut pushed_any = false;
+            for (i, account) in accounts.iter().enumerate() {
+                let is_reader = i == 0 && (pass == 0 || pass == 3);
+                if !is_reader && !self.has_pushable(account)? {
+                    continue;
+                }
+                match self
+                    .round_for(&api, account, keychain, &mut report, on_state)
+                    .await
+                {
+                    Ok(pushed) => {
+                        pushed_any |= pushed > 0;
+                        pushed_total += pushed;
+                    }
+                    Err(e) if super::ends_session(shared_model::ErrorCode::code(&e)) => {
+                        use shared_model::ErrorCode;
+                        self.replica()
+                            .write(|tx| syncdb::end_session(tx, &account.user_id, e.code()))?;
+                        report.sessions_ended.push(account.user_id.clone());
+                        if e.code() == "auth.device_revoked" {
+                            return Err(e);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if pass == 3 {
+                break;
+            }
+            if !pushed_any && pushed_total > 0 {
+                // Nothing more to push: the closing reader round.
+                let reader = &accounts[0];
+                match self
+                    .round_for(&api, reader, keychain, &mut report, on_state)
+                    .await
+                {
+                    Ok(_) => {}
+                    Err(e) if super::ends_session(shared_model::ErrorCode::code(&e)) => {}
+                    Err(e) => return Err(e),
+                }
+                break;
+            }
+        }
+        report.cursor = self.cursor()?;
+        report.pending_documents = syncdb::pending_keys(self.replica().conn())?.len() as u64;
+        report.conflicts_open = syncdb::conflicts(self.replica().conn())?.len() as u64;
+        Ok(report)
+    }
+
+    /// Refreshes the account's session, connects, catches up and pushes its changes.
+    /// Returns the number of documents pushed.
+    async fn round_for(
+        &mut self,
+        api: &Api,
+        account: &AccountRow,
+        keychain: &dyn Keychain,
+        report: &mut SyncReport,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<u64, CoreError> {
+        // The row read at the start of the round may hold a token rotated since: read it again
+        // (presenting a rotated token twice ends the session: reuse detection).
+        let account = &syncdb::accounts(self.replica().conn())?
+            .into_iter()
+            .find(|a| a.user_id == account.user_id)
+            .ok_or(CoreError::UserNotFound)?;
+        let token = self
+            .refresh_token_of(account, keychain)?
+            .ok_or(SyncError::Server {
+                status: 401,
+                code: "auth.refresh_invalid".into(),
+                message: "sessão ausente deste computador".into(),
+            })?;
+        let pair = api.refresh(&token).await?;
+        self.store_rotated_token(account, &pair.refresh_token, keychain)?;
+        let mut socket = api.connect(&pair.access_token).await?;
+        let cursor = self.cursor()?;
+        socket.send(&ClientMessage::Hello { cursor }).await?;
+        loop {
+            let (message, size) = socket.recv_sized(FRAME_WAIT).await?;
+            report.bytes_received += size as u64;
+            if let ServerMessage::CaughtUp { cursor } = message {
+                self.replica()
+                    .write(|tx| people::set_meta(tx, meta::CURSOR, &cursor.to_string()))?;
+                continue;
+            }
+            // The open conflicts follow the catch-up: the round's view is complete with them.
+            let done = matches!(message, ServerMessage::Conflicts { .. });
+            self.handle(message, report)?;
+            if done {
+                break;
+            }
+            on_state(&SyncState::Syncing {
+                documents_done: report.documents_received,
+                bytes_done: report.bytes_received,
+            });
+        }
+        let pushed = self.push_for(&mut socket, account, report).await?;
+        socket.close().await;
+        Ok(pushed)
+    }
+
+    /// Applies a server message that is not an answer to something we sent.
+    fn handle(&mut self, message: ServerMessage, report: &mut SyncReport) -> Result<(), CoreError> {
+        match message {
+            ServerMessage::Docs { docs, cursor } => {
+                report.documents_received += docs.len() as u64;
+                self.apply_frame(&docs, cursor)
+            }
+            ServerMessage::Conflicts { open } => self.store_conflicts(&open),
+            ServerMessage::Error { code, message } => Err(SyncError::Server {
+                status: 0,
+                code,
+                message,
+            }
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn store_conflicts(&self, open: &[Conflict]) -> Result<(), CoreError> {
+        let rows: Vec<ConflictRow> = open
+            .iter()
+            .map(|c| ConflictRow {
+                id: c.id.to_string(),
+                doc_key: c.key.to_string(),
+                kind: c.kind.clone(),
+                subjects: c.subjects.clone(),
+                detected_at_ms: c.detected_at,
+            })
+            .collect();
+        self.replica().write(|tx| syncdb::replace_conflicts(tx, &rows))
+    }
+
+    /// Stores one `Docs` frame in one transaction; the cursor advances with it unless a
+    /// document is missing changes it depends on (a lost frame: the round restarts from the
+    /// stored cursor).
+    fn apply_frame(&mut self, docs: &[DocData], cursor: u64) -> Result<(), CoreError> {
+        let device = self.settings().device;
+        let now = self.now().as_millisecond();
+        let gap = self.replica().write(|tx| {
+            let mut gap = false;
+            for data in docs {
+                let key_text = data.key.to_string();
+                let existing = stored::load(tx, &key_text)?;
+                let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
+                let mut doc = match &existing {
+                    Some(s) => AnyDoc::load(&data.key, &s.bytes).map_err(CoreError::domain)?,
+                    None => AnyDoc::genesis(&data.key, device).map_err(CoreError::domain)?,
+                };
+                let before = doc.heads();
+                if let Err(e) = doc.apply(&data.data) {
+                    tracing::warn!(
+                        code = shared_model::ErrorCode::code(&e),
+                        "unusable document data from the server"
+                    );
+                    return Err(CoreError::domain(e));
+                }
+                if !doc.missing_deps().is_empty() {
+                    gap = true;
+                }
+                let after = doc.heads();
+                let server_heads = if !state.pending {
+                    after.clone()
+                } else {
+                    // Local changes are pending: the server has what it had plus this data.
+                    let mut hashes = state.server_heads.clone().unwrap_or_default();
+                    hashes
+                        .extend(shared_model::documents::data_hashes(&data.data).map_err(CoreError::domain)?);
+                    doc.heads_of(&hashes).map_err(CoreError::domain)?
+                };
+                match existing {
+                    None => {
+                        let whole = data.data.get(8) == Some(&0)
+                            && shared_model::documents::check_data(&data.data).is_ok();
+                        let bytes = if whole && !gap {
+                            data.data.clone()
+                        } else {
+                            doc.save()
+                        };
+                        stored::insert(tx, &key_text, data.key.kind().as_str(), &bytes, now)?;
+                    }
+                    Some(s) if before != after => {
+                        if s.change_count + 1 >= stored::COMPACT_AFTER {
+                            stored::compact(tx, &key_text, &doc.save(), now)?;
+                        } else {
+                            stored::append_change(tx, &key_text, &doc.save_after(&before), now)?;
+                        }
+                    }
+                    Some(_) => {}
+                }
+                let pending = state.pending && {
+                    let mut mine = doc.heads();
+                    let mut theirs = server_heads.clone();
+                    mine.sort();
+                    theirs.sort();
+                    mine != theirs
+                };
+                syncdb::set_doc_state(
+                    tx,
+                    &key_text,
+                    &DocSyncState {
+                        server_heads: Some(server_heads),
+                        pending,
+                    },
+                )?;
+                if before != after {
+                    self.index_document(tx, &doc)?;
+                }
+            }
+            if !gap && cursor > 0 {
+                people::set_meta(tx, meta::CURSOR, &cursor.to_string())?;
+            }
+            Ok(gap)
+        })?;
+        if gap {
+            return Err(SyncError::Protocol("gap").into());
+        }
+        Ok(())
+    }
+
+    /// The changes of `doc` after `server_heads` that `account` may push now: theirs, in causal
+    /// order, not depending on a change that cannot go yet.
+    fn pushable(
+        &self,
+        account: &AccountRow,
+        doc: &mut AnyDoc,
+        server_heads: &[ChangeHash],
+    ) -> Vec<RawChange> {
+        let Ok(user) = account.user_id.parse::<UserId>() else {
+            return Vec::new();
+        };
+        let actor = actor_for(self.settings().device, user);
+        let mut blocked: HashSet<ChangeHash> = HashSet::new();
+        let mut out = Vec::new();
+        for change in doc.raw_changes_after(server_heads) {
+            if is_genesis(&change.actor) {
+                continue;
+            }
+            if change.actor == actor && !change.deps.iter().any(|d| blocked.contains(d)) {
+                out.push(change);
+            } else {
+                blocked.insert(change.hash);
+            }
+        }
+        out
+    }
+
+    fn has_pushable(&self, account: &AccountRow) -> Result<bool, CoreError> {
+        for key in syncdb::pending_keys(self.replica().conn())? {
+            let (mut doc, state) = self.load_any(&key)?;
+            if !self
+                .pushable(account, &mut doc, &state.server_heads.unwrap_or_default())
+                .is_empty()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    fn load_any(&self, key_text: &str) -> Result<(AnyDoc, DocSyncState), CoreError> {
+        let key: DocumentKey = key_text.parse().map_err(CoreError::domain)?;
+        let conn = self.replica().conn();
+        let stored = stored::load(conn, key_text)?.ok_or(CoreError::Damaged)?;
+        let doc = AnyDoc::load(&key, &stored.bytes).map_err(CoreError::domain)?;
+        let state = syncdb::doc_state(conn, key_text)?.unwrap_or_default();
+        Ok((doc, state))
+    }
+
+    /// Pushes `account`'s pending changes in frames of about [`PUSH_FRAME_BYTES`], handling
+    /// each Ack (and whatever the server sends meanwhile).
+    async fn push_for(
+        &mut self,
+        socket: &mut SyncSocket,
+        account: &AccountRow,
+        report: &mut SyncReport,
+    ) -> Result<u64, CoreError> {
+        let mut batch_docs: Vec<DocData> = Vec::new();
+        let mut batch_hashes: Vec<(DocumentKey, Vec<ChangeHash>)> = Vec::new();
+        let mut size = 0usize;
+        let mut batch_no = 0u64;
+        let mut pushed = 0u64;
+        for key_text in syncdb::pending_keys(self.replica().conn())? {
+            let (mut doc, state) = self.load_any(&key_text)?;
+            let changes = self.pushable(account, &mut doc, &state.server_heads.unwrap_or_default());
+            if changes.is_empty() {
+                continue;
+            }
+            let key = doc.key();
+            let mut data = Vec::new();
+            for c in &changes {
+                data.extend_from_slice(&c.bytes);
+            }
+            size += data.len();
+            batch_hashes.push((key, changes.iter().map(|c| c.hash).collect()));
+            batch_docs.push(DocData { key, data });
+            if size >= PUSH_FRAME_BYTES {
+                batch_no += 1;
+                pushed += batch_docs.len() as u64;
+                self.push_batch(
+                    socket,
+                    account,
+                    batch_no,
+                    std::mem::take(&mut batch_docs),
+                    std::mem::take(&mut batch_hashes),
+                    report,
+                )
+                .await?;
+                size = 0;
+            }
+        }
+        if !batch_docs.is_empty() {
+            batch_no += 1;
+            pushed += batch_docs.len() as u64;
+            self.push_batch(socket, account, batch_no, batch_docs, batch_hashes, report)
+                .await?;
+        }
+        report.documents_pushed += pushed;
+        Ok(pushed)
+    }
+
+    async fn push_batch(
+        &mut self,
+        socket: &mut SyncSocket,
+        account: &AccountRow,
+        batch: u64,
+        docs: Vec<DocData>,
+        hashes: Vec<(DocumentKey, Vec<ChangeHash>)>,
+        report: &mut SyncReport,
+    ) -> Result<(), CoreError> {
+        socket.send(&ClientMessage::Push { batch, docs }).await?;
+        loop {
+            match socket.recv(FRAME_WAIT).await? {
+                ServerMessage::Ack {
+                    batch: b,
+                    accepted,
+                    refused,
+                    ..
+                } if b == batch => {
+                    for key in accepted {
+                        if let Some((_, pushed)) = hashes.iter().find(|(k, _)| *k == key) {
+                            self.mark_accepted(&key, pushed)?;
+                        }
+                    }
+                    for refusal in refused {
+                        report.documents_refused += 1;
+                        self.quarantine_refusal(account, &refusal)?;
+                    }
+                    return Ok(());
+                }
+                other => self.handle(other, report)?,
+            }
+        }
+    }
+
+    /// The server stored `pushed` for `key`: its heads now cover them.
+    fn mark_accepted(&self, key: &DocumentKey, pushed: &[ChangeHash]) -> Result<(), CoreError> {
+        let key_text = key.to_string();
+        self.replica().write(|tx| {
+            let stored = stored::load(tx, &key_text)?.ok_or(CoreError::Damaged)?;
+            let mut doc = AnyDoc::load(key, &stored.bytes).map_err(CoreError::domain)?;
+            let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
+            let mut hashes = state.server_heads.unwrap_or_default();
+            hashes.extend_from_slice(pushed);
+            let server_heads = doc.heads_of(&hashes).map_err(CoreError::domain)?;
+            let mut mine = doc.heads();
+            mine.sort();
+            let pending = mine != server_heads;
+            syncdb::set_doc_state(
+                tx,
+                &key_text,
+                &DocSyncState {
+                    server_heads: Some(server_heads),
+                    pending,
+                },
+            )
+        })
+    }
+
+    /// Moves refused changes (and the local changes built on them) to the quarantine and
+    /// rebuilds the document from the server-accepted state plus the other local changes.
+    fn quarantine_refusal(&self, account: &AccountRow, refusal: &Refusal) -> Result<(), CoreError> {
+        let key = refusal.key;
+        let key_text = key.to_string();
+        let device = self.settings().device;
+        let now = self.now().as_millisecond();
+        let refused: HashSet<ChangeHash> = refusal.changes.iter().map(|h| ChangeHash(*h)).collect();
+        self.replica().write(|tx| {
+            let Some(stored_doc) = stored::load(tx, &key_text)? else {
+                return Ok(());
+            };
+            let mut doc = AnyDoc::load(&key, &stored_doc.bytes).map_err(CoreError::domain)?;
+            let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
+            let server_heads = state.server_heads.clone().unwrap_or_default();
+            let local = doc.raw_changes_after(&server_heads);
+            // A change is refused if the server named it or it depends on one that was.
+            // Without hashes (a refusal of the whole document), every local change of this
+            // account goes.
+            let user = account
+                .user_id
+                .parse::<UserId>()
+                .map_err(|_| CoreError::Damaged)?;
+            let actor = actor_for(device, user);
+            let mut bad: HashSet<ChangeHash> = HashSet::new();
+            for c in &local {
+                if is_genesis(&c.actor) {
+                    continue;
+                }
+                let named = if refused.is_empty() {
+                    c.actor == actor
+                } else {
+                    refused.contains(&c.hash)
+                };
+                if named || c.deps.iter().any(|d| bad.contains(d)) {
+                    bad.insert(c.hash);
+                }
+            }
+            if bad.is_empty() {
+                return Ok(());
+            }
+            let mut with_bad: Vec<ChangeHash> = server_heads.clone();
+            with_bad.extend(bad.iter().copied());
+            let bad_heads = doc.heads_of(&with_bad).map_err(CoreError::domain)?;
+            let content = doc.describe_between(&server_heads, &bad_heads);
+            let mut bytes = Vec::new();
+            for c in local.iter().filter(|c| bad.contains(&c.hash)) {
+                bytes.extend_from_slice(&c.bytes);
+            }
+            let mut rebuilt = if server_heads.is_empty() {
+                AnyDoc::genesis(&key, device).map_err(CoreError::domain)?
+            } else {
+                doc.fork_at(&server_heads).map_err(CoreError::domain)?
+            };
+            let mut kept = false;
+            for c in local
+                .iter()
+                .filter(|c| !bad.contains(&c.hash) && !is_genesis(&c.actor))
+            {
+                rebuilt.apply(&c.bytes).map_err(CoreError::domain)?;
+                kept = true;
+            }
+            stored::compact(tx, &key_text, &rebuilt.save(), now)?;
+            syncdb::set_doc_state(
+                tx,
+                &key_text,
+                &DocSyncState {
+                    server_heads: state.server_heads.clone(),
+                    pending: kept,
+                },
+            )?;
+            self.index_document(tx, &rebuilt)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            syncdb::insert_quarantine(
+                tx,
+                &QuarantineRow {
+                    id: id.clone(),
+                    doc_key: key_text.clone(),
+                    user_id: Some(account.user_id.clone()),
+                    code: refusal.code.clone(),
+                    message: refusal.message.clone(),
+                    changes: bytes,
+                    content: serde_json::to_string(&content).map_err(|_| CoreError::Damaged)?,
+                    at_ms: now,
+                },
+            )?;
+            people::audit(
+                tx,
+                now,
+                Some(&account.user_id),
+                &device.to_string(),
+                "sync.quarantine",
+                Some(&id),
+            )
+        })
+    }
+}

@@ -1,0 +1,326 @@
+//! Sync scenarios (issue 4): real `atendebem-server` on a fresh PostgreSQL database, real
+//! SQLCipher replicas driven through the `atendebem` binary.
+
+use atendebem_e2e::{
+    INITIAL_PASSWORD, Replica, SyncServer, TENANT, USER_PASSWORD, json, local_rfc3339, next, stderr,
+};
+use jiff::civil::Weekday;
+use serde_json::Value;
+
+/// A device: a replica logged in (online) as `email`, first login's password change included.
+fn device(server: &SyncServer, email: &str) -> Replica {
+    device_for(server, email, true)
+}
+
+/// A new device for a user; `first`: their first login anywhere.
+fn device_for(server: &SyncServer, email: &str, first: bool) -> Replica {
+    let replica = Replica::uninitialized();
+    let input = if first {
+        format!("{INITIAL_PASSWORD}\n{USER_PASSWORD}\n")
+    } else {
+        format!("{USER_PASSWORD}\n")
+    };
+    let out = replica.run_stdin(
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--tenant",
+            TENANT,
+            "--email",
+            email,
+            "--password-stdin",
+            "--json",
+        ],
+        &input,
+    );
+    assert!(out.status.success(), "login {email}: {}", stderr(&out));
+    replica
+}
+
+/// Another login on an existing device: `first` when the user never logged in anywhere (the
+/// first login's password change included).
+fn login(replica: &Replica, email: &str, first: bool) -> Value {
+    let input = if first {
+        format!("{INITIAL_PASSWORD}\n{USER_PASSWORD}\n")
+    } else {
+        format!("{USER_PASSWORD}\n")
+    };
+    let out = replica.run_stdin(&["login", "--email", email, "--password-stdin", "--json"], &input);
+    assert!(out.status.success(), "login {email}: {}", stderr(&out));
+    json(&out)
+}
+
+fn sync(replica: &Replica) -> Value {
+    replica.json(&["sync", "--once", "--json"])
+}
+
+fn heads(replica: &Replica) -> Value {
+    replica.json(&["debug", "heads", "--json"])
+}
+
+/// Kinds of the documents a replica holds, read straight from its SQLCipher file.
+fn stored_kinds(replica: &Replica) -> Vec<String> {
+    let conn = replica.open_direct(&replica.derive_key());
+    let mut stmt = conn
+        .prepare("SELECT DISTINCT kind FROM documents ORDER BY kind")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+struct Clinic {
+    server: SyncServer,
+    professional: String,
+    patient: String,
+    admin: Replica,
+}
+
+/// A clinic with users (admin, two doctors, two receptionists), one professional in the
+/// directory and one patient, registered from the admin's device and synced.
+fn clinic() -> Clinic {
+    let server = SyncServer::start();
+    server.user("admin@teste.example", "Administração", "ADMIN");
+    server.user("ana@teste.example", "Dra. Ana Souza", "PROFESSIONAL");
+    server.user("bruno@teste.example", "Dr. Bruno Lima", "PROFESSIONAL");
+    server.user("carla@teste.example", "Carla Recepção", "STAFF");
+    server.user("davi@teste.example", "Davi Recepção", "STAFF");
+    let admin = device(&server, "admin@teste.example");
+    let (professional, _) = admin.add_professional("Dra. Ana Souza", "CRM/SP 123456");
+    let patient = admin.add_patient("João da Silva", Some("52998224725"));
+    let report = sync(&admin);
+    assert_eq!(report["documents_pushed"], 2, "{report}");
+    Clinic {
+        server,
+        professional,
+        patient,
+        admin,
+    }
+}
+
+fn book(replica: &Replica, c: &Clinic, hour: i8) -> String {
+    let start = local_rfc3339(next(Weekday::Tuesday), hour, 0);
+    let a = replica.json(&[
+        "agenda",
+        "book",
+        "--professional",
+        &c.professional,
+        "--patient",
+        &c.patient,
+        "--start",
+        &start,
+        "--minutes",
+        "30",
+        "--json",
+    ]);
+    a["id"].as_str().expect("appointment id").to_owned()
+}
+
+/// (a) + (e): two doctors and a receptionist work offline on the same patient's chart and
+/// agenda; after reconnecting every replica holds identical documents, equal to what a new
+/// device downloads from the server — and the reception device never holds a chart.
+#[test]
+fn offline_edits_converge_and_reception_never_holds_a_chart() {
+    let mut c = clinic();
+    let ana = device(&c.server, "ana@teste.example");
+    let bruno = device(&c.server, "bruno@teste.example");
+    let carla = device(&c.server, "carla@teste.example");
+    for d in [&ana, &bruno, &carla] {
+        sync(d);
+    }
+    c.server.kill();
+    ana.ok(&[
+        "note",
+        "add",
+        "--patient",
+        &c.patient,
+        "--text",
+        "Cefaleia há três dias.",
+    ]);
+    bruno.ok(&[
+        "note",
+        "add",
+        "--patient",
+        &c.patient,
+        "--text",
+        "Pressão 12x8, sem febre.",
+    ]);
+    book(&carla, &c, 10);
+    let offline = carla.run(&["sync", "--once", "--json"]);
+    assert_eq!(
+        offline.status.code(),
+        Some(1),
+        "sem servidor a sincronização falha"
+    );
+    assert!(
+        stderr(&offline).contains("sync.unreachable"),
+        "{}",
+        stderr(&offline)
+    );
+    assert_eq!(carla.status()["sync"]["pending_documents"], 1);
+    c.server.restart();
+    for d in [&ana, &bruno, &carla, &ana, &bruno, &carla, &c.admin] {
+        sync(d);
+    }
+    for d in [&ana, &bruno, &carla] {
+        assert_eq!(d.status()["sync"]["pending_documents"], 0);
+    }
+    let timeline = ana.json(&["chart", "--patient", &c.patient, "--json"]);
+    assert_eq!(
+        timeline.as_array().map(Vec::len),
+        Some(2),
+        "{timeline} {} {}",
+        bruno.json(&["quarantine", "--json"]),
+        ana.json(&["quarantine", "--json"])
+    );
+    assert_eq!(heads(&ana), heads(&bruno), "os dois médicos convergem");
+    // A new device downloads the server's copy: identical to the doctors'.
+    let fresh = device_for(&c.server, "ana@teste.example", false);
+    sync(&fresh);
+    assert_eq!(heads(&fresh), heads(&ana), "réplicas e servidor idênticos");
+    // Reception and admin: the same registry, agenda and directory; never a chart.
+    let without_charts = |v: Value| -> Value {
+        Value::Object(
+            v.as_object()
+                .unwrap()
+                .iter()
+                .filter(|(k, _)| !k.starts_with("chart/"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    };
+    assert_eq!(heads(&carla), without_charts(heads(&ana)));
+    assert_eq!(heads(&c.admin), heads(&carla));
+    assert!(
+        !stored_kinds(&carla).contains(&"chart".to_owned()),
+        "{:?}",
+        stored_kinds(&carla)
+    );
+    assert!(stored_kinds(&ana).contains(&"chart".to_owned()));
+    let denied = carla.fail(&["chart", "--patient", &c.patient]);
+    assert_eq!(denied.code, "access.denied", "{denied:?}");
+}
+
+/// (b): two receptionists book the same slot offline; after sync both see one conflict, and
+/// cancelling one appointment on one device clears it everywhere.
+#[test]
+fn double_booking_shows_one_conflict_and_resolving_clears_it() {
+    let mut c = clinic();
+    let carla = device(&c.server, "carla@teste.example");
+    let davi = device(&c.server, "davi@teste.example");
+    sync(&carla);
+    sync(&davi);
+    c.server.kill();
+    let first = book(&carla, &c, 9);
+    book(&davi, &c, 9);
+    c.server.restart();
+    for d in [&carla, &davi, &carla] {
+        sync(d);
+    }
+    let on_carla = carla.json(&["conflicts", "--json"]);
+    let on_davi = davi.json(&["conflicts", "--json"]);
+    assert_eq!(on_carla.as_array().map(Vec::len), Some(1), "{on_carla}");
+    assert_eq!(on_carla, on_davi, "o mesmo conflito nos dois computadores");
+    assert_eq!(on_carla[0]["kind"], "agenda.double_booking");
+    carla.ok(&[
+        "agenda",
+        "status",
+        "--appointment",
+        &first,
+        "--status",
+        "cancelled",
+    ]);
+    sync(&carla);
+    sync(&davi);
+    assert_eq!(carla.json(&["conflicts", "--json"]), Value::Array(vec![]));
+    assert_eq!(davi.json(&["conflicts", "--json"]), Value::Array(vec![]));
+    assert_eq!(heads(&carla), heads(&davi));
+}
+
+/// Shared terminal: offline login only for users known on this device, lock, switch user.
+#[test]
+fn offline_login_lock_and_switch_user() {
+    let mut c = clinic();
+    let front = device(&c.server, "carla@teste.example");
+    // A second receptionist logs in online on the same computer.
+    let davi = login(&front, "davi@teste.example", true);
+    assert_eq!(davi["online"], true);
+    c.server.kill();
+    // Offline: Carla's password is checked locally; a user never seen here cannot enter.
+    let carla = login(&front, "carla@teste.example", false);
+    assert_eq!(carla["online"], false);
+    let out = front.run_stdin(
+        &[
+            "login",
+            "--email",
+            "bruno@teste.example",
+            "--password-stdin",
+            "--json",
+        ],
+        &format!("{USER_PASSWORD}\n"),
+    );
+    assert!(
+        stderr(&out).contains("auth.offline_unknown_user"),
+        "{}",
+        stderr(&out)
+    );
+    let out = front.run_stdin(
+        &[
+            "switch-user",
+            "--email",
+            "davi@teste.example",
+            "--password-stdin",
+            "--json",
+        ],
+        "errada-123\n",
+    );
+    assert!(
+        stderr(&out).contains("auth.invalid_credentials"),
+        "{}",
+        stderr(&out)
+    );
+    front.ok(&["lock"]);
+    let locked = front.fail(&["patient", "search", "joao"]);
+    assert_eq!(locked.code, "terminal.locked");
+    let out = front.run_stdin(
+        &[
+            "switch-user",
+            "--email",
+            "davi@teste.example",
+            "--password-stdin",
+            "--json",
+        ],
+        &format!("{USER_PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["name"], "Davi Recepção");
+    // Inactivity locks the terminal (0 minutes: at once).
+    let idle = front.run_env(
+        &["patient", "search", "joao", "--json"],
+        &[("ATENDEBEM_LOCK_AFTER_MINUTES", "0")],
+    );
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let idle2 = front.run_env(
+        &["patient", "search", "joao", "--json"],
+        &[("ATENDEBEM_LOCK_AFTER_MINUTES", "0")],
+    );
+    assert!(
+        stderr(&idle).contains("terminal.locked") || stderr(&idle2).contains("terminal.locked"),
+        "{} / {}",
+        stderr(&idle),
+        stderr(&idle2)
+    );
+    // Davi's offline work goes to the server under Davi's own session once it is back.
+    let out = front.run_stdin(
+        &["switch-user", "--email", "davi@teste.example", "--password-stdin"],
+        &format!("{USER_PASSWORD}\n"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    front.add_patient("Maria Oliveira", None);
+    c.server.restart();
+    let report = sync(&front);
+    assert_eq!(report["documents_pushed"], 1, "{report}");
+    assert_eq!(front.status()["sync"]["pending_documents"], 0);
+}
