@@ -182,11 +182,10 @@ pub fn sync(dir: &Path, args: SyncArgs, json: bool) -> Result<(), CoreError> {
                 backoff = Duration::from_secs(1);
                 Duration::from_secs(args.interval)
             }
-            Err(e) => {
-                use shared_model::ErrorCode;
-                if atendebem_core::sync::ends_session(e.code()) {
-                    return Err(result.err().unwrap_or(CoreError::Damaged));
-                }
+            Err(e) if atendebem_core::sync::ends_session(shared_model::ErrorCode::code(e)) => {
+                return result.map(drop);
+            }
+            Err(_) => {
                 let jitter =
                     Duration::from_millis(u64::from(rand_jitter()) % (backoff.as_millis() as u64 / 2 + 1));
                 let wait = backoff + jitter;
@@ -199,7 +198,7 @@ pub fn sync(dir: &Path, args: SyncArgs, json: bool) -> Result<(), CoreError> {
             println!("{line}");
         }
         if args.rounds.is_some_and(|n| rounds >= n) {
-            return result.map(|_| ());
+            return result.map(drop);
         }
         std::thread::sleep(wait);
     }

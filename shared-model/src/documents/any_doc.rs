@@ -1,7 +1,7 @@
 //! A document of any kind, chosen by its key: what sync engines and servers handle when they
 //! move documents without caring which domain they belong to.
 
-use automerge::ChangeHash;
+use automerge::{ActorId, ChangeHash};
 
 use super::{
     AgendaDoc, ChartDoc, CrdtDocument, DirectoryDoc, DocumentError, DocumentKey, RawChange, RegistryDoc,
@@ -72,6 +72,11 @@ impl AnyDoc {
         Ok(applied)
     }
 
+    /// Applies data the caller stored itself (already checked when it arrived).
+    pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<usize, DocumentError> {
+        each!(self, d => d.load_incremental(bytes))
+    }
+
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         each!(self, d => d.heads())
     }
@@ -82,6 +87,10 @@ impl AnyDoc {
 
     pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
         each!(self, d => d.save_after(heads))
+    }
+
+    pub fn changes_after(&mut self, heads: &[ChangeHash]) -> Vec<(ChangeHash, ActorId)> {
+        each!(self, d => d.changes_after(heads))
     }
 
     pub fn raw_changes_after(&mut self, heads: &[ChangeHash]) -> Vec<RawChange> {

@@ -49,10 +49,17 @@ pub fn actor_for(device: DeviceId, user: UserId) -> ActorId {
 /// applying them. `load_incremental` skips an unparsable tail with only a warning, so data from an
 /// untrusted peer is checked first: truncated, corrupted or foreign bytes are refused here.
 pub fn check_data(bytes: &[u8]) -> Result<(), DocumentError> {
+    data_hashes(bytes).map(drop)
+}
+
+/// The changes `bytes` carry (for a saved document, its heads — they imply the rest), parsing
+/// every chunk as [`check_data`] does: anything unparsable is refused.
+pub fn data_hashes(bytes: &[u8]) -> Result<Vec<ChangeHash>, DocumentError> {
     const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
     let corrupt = |detail: &str| DocumentError::Corrupt {
         detail: detail.to_owned(),
     };
+    let mut hashes = Vec::new();
     let mut rest = bytes;
     while !rest.is_empty() {
         if rest.len() < 10 || rest[..4] != MAGIC {
@@ -67,43 +74,18 @@ pub fn check_data(bytes: &[u8]) -> Result<(), DocumentError> {
             .ok_or_else(|| corrupt("truncated chunk"))?;
         let chunk = &rest[..total];
         match chunk_type {
-            0 => {
-                automerge::Automerge::load(chunk).map_err(|e| corrupt(&e.to_string()))?;
-            }
-            1 | 2 => {
-                automerge::Change::try_from(chunk).map_err(|e| corrupt(&e.to_string()))?;
-            }
-            3 => {}
-            _ => return Err(corrupt("unknown chunk type")),
-        }
-        rest = &rest[total..];
-    }
-    Ok(())
-}
-
-/// The changes `bytes` carry (for a saved document, its heads — they imply the rest), after
-/// the same checks as [`check_data`].
-pub fn data_hashes(bytes: &[u8]) -> Result<Vec<ChangeHash>, DocumentError> {
-    check_data(bytes)?;
-    let corrupt = |detail: String| DocumentError::Corrupt { detail };
-    let mut hashes = Vec::new();
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let (len, len_bytes) = uleb128(&rest[9..]).ok_or_else(|| corrupt("bad chunk length".into()))?;
-        let total = usize::try_from(len).map_or(rest.len(), |l| (9 + len_bytes + l).min(rest.len()));
-        let chunk = &rest[..total];
-        match rest[8] {
             0 => hashes.extend(
                 automerge::Automerge::load(chunk)
-                    .map_err(|e| corrupt(e.to_string()))?
+                    .map_err(|e| corrupt(&e.to_string()))?
                     .get_heads(),
             ),
             1 | 2 => hashes.push(
                 automerge::Change::try_from(chunk)
-                    .map_err(|e| corrupt(e.to_string()))?
+                    .map_err(|e| corrupt(&e.to_string()))?
                     .hash(),
             ),
-            _ => {}
+            3 => {}
+            _ => return Err(corrupt("unknown chunk type")),
         }
         rest = &rest[total..];
     }
@@ -301,17 +283,10 @@ pub trait CrdtDocument: sealed::Inner + Sized {
     /// What the changes between `before` and `after` wrote, as readable (path, value) lines —
     /// for showing a person the content of changes the server refused.
     fn describe_between(&mut self, before: &[ChangeHash], after: &[ChangeHash]) -> Vec<(String, String)> {
-        use automerge::{PatchAction, Prop};
+        use automerge::PatchAction;
         let mut lines = Vec::new();
         for patch in self.am_mut().diff(before, after) {
-            let mut path: Vec<String> = patch
-                .path
-                .iter()
-                .map(|(_, p)| match p {
-                    Prop::Map(k) => k.clone(),
-                    Prop::Seq(i) => i.to_string(),
-                })
-                .collect();
+            let mut path: Vec<String> = patch.path.into_iter().map(|(_, p)| prop_text(p)).collect();
             let value = match patch.action {
                 PatchAction::PutMap { key, value, .. } => {
                     path.push(key);
@@ -334,10 +309,7 @@ pub trait CrdtDocument: sealed::Inner + Sized {
                     value.make_string()
                 }
                 PatchAction::Increment { prop, value } => {
-                    path.push(match prop {
-                        Prop::Map(k) => k,
-                        Prop::Seq(i) => i.to_string(),
-                    });
+                    path.push(prop_text(prop));
                     format!("+{value}")
                 }
                 PatchAction::DeleteMap { key } => {
@@ -349,10 +321,7 @@ pub trait CrdtDocument: sealed::Inner + Sized {
                     format!("(removidos {length})")
                 }
                 PatchAction::Conflict { prop } => {
-                    path.push(match prop {
-                        Prop::Map(k) => k,
-                        Prop::Seq(i) => i.to_string(),
-                    });
+                    path.push(prop_text(prop));
                     "(conflito)".to_owned()
                 }
                 PatchAction::Mark { .. } => continue,
@@ -381,6 +350,13 @@ pub struct RawChange {
     pub deps: Vec<ChangeHash>,
     /// The change chunk (compressed), as `load_incremental` accepts it.
     pub bytes: Vec<u8>,
+}
+
+fn prop_text(prop: automerge::Prop) -> String {
+    match prop {
+        automerge::Prop::Map(k) => k,
+        automerge::Prop::Seq(i) => i.to_string(),
+    }
 }
 
 fn render_value(value: &Value<'_>) -> String {

@@ -1,13 +1,10 @@
 //! The server's copy of one document while a push is checked: load, apply, validate with the
 //! shared-model rules, and read what the projections and conflict lists need.
 
-use automerge::{ActorId, ChangeHash};
+use automerge::ChangeHash;
 use shared_model::ErrorCode;
 use shared_model::charting::{ClinicalEntry, validate_chart_transition};
-use shared_model::documents::{
-    AgendaDoc, ChartDoc, CrdtDocument, DirectoryDoc, DocumentError, DocumentKey, ProfessionalRecord,
-    RegistryDoc,
-};
+use shared_model::documents::{AnyDoc, CrdtDocument, DocumentError, DocumentKey, ProfessionalRecord};
 use shared_model::ids::{DeviceId, UserId};
 use shared_model::registry::{Patient, validate_consent_transition};
 use shared_model::scheduling::{Appointment, check_duration};
@@ -17,12 +14,13 @@ fn server_device() -> DeviceId {
     DeviceId::from_uuid(uuid::Uuid::nil())
 }
 
-#[derive(Debug)]
-pub enum ServerDoc {
-    Registry(RegistryDoc),
-    Chart(ChartDoc),
-    Agenda(AgendaDoc),
-    Directory(DirectoryDoc),
+/// The server's copy of a document: the shared-model [`AnyDoc`], starting from the genesis every
+/// replica shares.
+pub type ServerDoc = AnyDoc;
+
+/// The genesis every replica shares: where the server starts for a document it has never seen.
+pub fn genesis(key: &DocumentKey) -> Result<ServerDoc, DocumentError> {
+    AnyDoc::genesis(key, server_device())
 }
 
 /// The domain content the rules compare.
@@ -57,103 +55,34 @@ impl Refused {
     }
 }
 
-macro_rules! each {
-    ($self:expr, $d:ident => $body:expr) => {
-        match $self {
-            ServerDoc::Registry($d) => $body,
-            ServerDoc::Chart($d) => $body,
-            ServerDoc::Agenda($d) => $body,
-            ServerDoc::Directory($d) => $body,
-        }
-    };
-}
-
-impl ServerDoc {
-    /// The genesis every replica shares: where the server starts for a document it has never seen.
-    pub fn genesis(key: &DocumentKey) -> Result<Self, DocumentError> {
-        Ok(match *key {
-            DocumentKey::Registry(p) => ServerDoc::Registry(RegistryDoc::empty(p, server_device())?),
-            DocumentKey::Chart(p) => ServerDoc::Chart(ChartDoc::new(p, server_device())?),
-            DocumentKey::Agenda { professional, month } => {
-                ServerDoc::Agenda(AgendaDoc::new(professional, month, server_device())?)
-            }
-            DocumentKey::Directory(t) => ServerDoc::Directory(DirectoryDoc::new(t, server_device())?),
-        })
-    }
-
-    /// Loads a stored snapshot, checking that it is the document `key` names.
-    pub fn load(key: &DocumentKey, bytes: &[u8]) -> Result<Self, DocumentError> {
-        let doc = match key {
-            DocumentKey::Registry(_) => ServerDoc::Registry(RegistryDoc::load(bytes)?),
-            DocumentKey::Chart(_) => ServerDoc::Chart(ChartDoc::load(bytes)?),
-            DocumentKey::Agenda { .. } => ServerDoc::Agenda(AgendaDoc::load(bytes)?),
-            DocumentKey::Directory(_) => ServerDoc::Directory(DirectoryDoc::load(bytes)?),
-        };
-        if doc.key() != *key {
-            return Err(DocumentError::KeyMismatch);
-        }
-        Ok(doc)
-    }
-
-    pub fn key(&self) -> DocumentKey {
-        each!(self, d => d.key())
-    }
-
-    /// Applies untrusted data: it must parse completely first.
-    pub fn apply(&mut self, bytes: &[u8]) -> Result<usize, DocumentError> {
-        shared_model::documents::check_data(bytes)?;
-        each!(self, d => d.load_incremental(bytes))
-    }
-
-    /// Applies data the server stored itself.
-    pub fn apply_trusted(&mut self, bytes: &[u8]) -> Result<usize, DocumentError> {
-        each!(self, d => d.load_incremental(bytes))
-    }
-
-    pub fn heads(&mut self) -> Vec<ChangeHash> {
-        each!(self, d => d.heads())
-    }
-
-    pub fn save(&mut self) -> Vec<u8> {
-        each!(self, d => d.save())
-    }
-
-    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
-        each!(self, d => d.save_after(heads))
-    }
-
-    pub fn changes_after(&mut self, heads: &[ChangeHash]) -> Vec<(ChangeHash, ActorId)> {
-        each!(self, d => d.changes_after(heads))
-    }
-
-    pub fn missing_deps(&mut self) -> Vec<ChangeHash> {
-        each!(self, d => d.missing_deps())
-    }
-
-    pub fn epoch(&self) -> Result<u32, DocumentError> {
-        each!(self, d => d.epoch())
-    }
-
-    pub fn state(&self) -> Result<State, DocumentError> {
-        Ok(match self {
-            // A registry that only has its genesis holds no patient yet.
-            ServerDoc::Registry(d) => State::Registry(d.patient().ok().map(Box::new)),
-            ServerDoc::Chart(d) => State::Chart(d.entries()?),
-            ServerDoc::Agenda(d) => State::Agenda(d.appointments()?),
-            ServerDoc::Directory(d) => State::Directory(d.professionals()?),
-        })
-    }
+/// What the rules and the projections read from a document.
+pub trait ServerView {
+    /// The domain content of the document.
+    fn state(&self) -> Result<State, DocumentError>;
 
     /// The state after changes applied on top of `before_heads`, whose state was `before`:
     /// only the appointments or entries the changes touched are read again (a full read of a
     /// busy agenda costs far more than the push itself).
-    pub fn state_after(
-        &mut self,
-        before: &State,
-        before_heads: &[ChangeHash],
-    ) -> Result<State, DocumentError> {
+    fn state_after(&mut self, before: &State, before_heads: &[ChangeHash]) -> Result<State, DocumentError>;
+
+    /// Open domain conflicts: (kind, sorted subject ids).
+    fn conflicts(&self, state: &State) -> Result<Vec<(&'static str, Vec<String>)>, DocumentError>;
+}
+
+impl ServerView for AnyDoc {
+    fn state(&self) -> Result<State, DocumentError> {
+        Ok(match self {
+            // A registry that only has its genesis holds no patient yet.
+            AnyDoc::Registry(d) => State::Registry(d.patient().ok().map(Box::new)),
+            AnyDoc::Chart(d) => State::Chart(d.entries()?),
+            AnyDoc::Agenda(d) => State::Agenda(d.appointments()?),
+            AnyDoc::Directory(d) => State::Directory(d.professionals()?),
+        })
+    }
+
+    fn state_after(&mut self, before: &State, before_heads: &[ChangeHash]) -> Result<State, DocumentError> {
         match (self, before) {
-            (ServerDoc::Agenda(d), State::Agenda(old)) => {
+            (AnyDoc::Agenda(d), State::Agenda(old)) => {
                 let keys = d.changed_keys(before_heads, "appointments");
                 if keys.iter().any(|k| k == "*") {
                     return Ok(State::Agenda(d.appointments()?));
@@ -168,7 +97,7 @@ impl ServerDoc {
                 list.sort_by_key(|a| (a.start, a.id));
                 Ok(State::Agenda(list))
             }
-            (ServerDoc::Chart(d), State::Chart(old)) => {
+            (AnyDoc::Chart(d), State::Chart(old)) => {
                 let keys = d.changed_keys(before_heads, "entries");
                 if keys.iter().any(|k| k == "*") {
                     return Ok(State::Chart(d.entries()?));
@@ -187,9 +116,9 @@ impl ServerDoc {
         }
     }
 
-    /// Open domain conflicts: (kind, sorted subject ids). Agenda conflicts come from `state`
-    /// (the same rule as `AgendaDoc::conflicts`, without reading the document again).
-    pub fn conflicts(&self, state: &State) -> Result<Vec<(&'static str, Vec<String>)>, DocumentError> {
+    // Agenda conflicts come from `state` (the same rule as `AgendaDoc::conflicts`, without
+    // reading the document again).
+    fn conflicts(&self, state: &State) -> Result<Vec<(&'static str, Vec<String>)>, DocumentError> {
         if let State::Agenda(appointments) = state {
             return Ok(shared_model::scheduling::find_overlaps(appointments)
                 .into_iter()
@@ -197,8 +126,8 @@ impl ServerDoc {
                 .collect());
         }
         Ok(match self {
-            ServerDoc::Registry(_) | ServerDoc::Directory(_) => Vec::new(),
-            ServerDoc::Chart(d) => d
+            AnyDoc::Registry(_) | AnyDoc::Directory(_) => Vec::new(),
+            AnyDoc::Chart(d) => d
                 .conflicts()?
                 .into_iter()
                 .map(|c| {
@@ -207,7 +136,7 @@ impl ServerDoc {
                     ("chart.concurrent_draft_edit", subjects)
                 })
                 .collect(),
-            ServerDoc::Agenda(d) => d
+            AnyDoc::Agenda(d) => d
                 .conflicts()?
                 .into_iter()
                 .map(|c| {

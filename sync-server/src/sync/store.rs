@@ -10,7 +10,7 @@ use shared_model::sync::{Conflict, DocData, Refusal};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::doc::{Refused, ServerDoc, State, validate};
+use super::doc::{self, Refused, ServerDoc, ServerView, State, validate};
 use crate::audit::{self, AuditEvent, Outcome};
 use crate::auth::{Principal, event_for};
 use crate::db::{self, DbTime, TenantTx};
@@ -242,7 +242,7 @@ pub async fn push(
         }
         let (doc, cached_state, stored) = match load_locked(&mut tx, cache, who.tenant, &key).await {
             Ok(Some((doc, state, stored))) => (doc, state, Some(stored)),
-            Ok(None) => match ServerDoc::genesis(&key) {
+            Ok(None) => match doc::genesis(&key) {
                 Ok(doc) => (doc, None, None),
                 Err(_) => {
                     refuse(

@@ -63,19 +63,23 @@ impl<D: CrdtDocument> Loaded<D> {
     /// Stores what changed: the first snapshot, an incremental change, or — past the compaction
     /// threshold — a new snapshot replacing the accumulated changes.
     pub fn store(&mut self, conn: &Connection, now_ms: i64) -> Result<(), CoreError> {
-        if self.is_new {
-            let snapshot = self.doc.save();
-            stored::insert(conn, &self.key, self.doc.key().kind().as_str(), &snapshot, now_ms)?;
-            self.is_new = false;
-        } else if self.change_count + 1 >= stored::COMPACT_AFTER {
-            let snapshot = self.doc.save();
-            stored::compact(conn, &self.key, &snapshot, now_ms)?;
-            self.change_count = 0;
-        } else {
-            let change = self.doc.save_after(&self.stored_heads);
-            stored::append_change(conn, &self.key, &change, now_ms)?;
-            self.change_count += 1;
-        }
+        let stored_heads = &self.stored_heads;
+        let doc = &mut self.doc;
+        self.change_count = stored::store_state(
+            conn,
+            &self.key,
+            D::KIND.as_str(),
+            (!self.is_new).then_some(self.change_count),
+            now_ms,
+            &mut |whole| {
+                if whole {
+                    doc.save()
+                } else {
+                    doc.save_after(stored_heads)
+                }
+            },
+        )?;
+        self.is_new = false;
         self.stored_heads = self.doc.heads();
         crate::store::sync::mark_pending(conn, &self.key)?;
         Ok(())

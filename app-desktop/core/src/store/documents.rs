@@ -88,6 +88,35 @@ pub fn compact(conn: &Connection, doc_key: &str, snapshot: &[u8], now_ms: i64) -
     Ok(())
 }
 
+/// Stores a document's new state, following the compaction policy: a new document's first
+/// snapshot (`stored_changes` = `None`), an incremental change, or — once [`COMPACT_AFTER`]
+/// changes have accumulated — one fresh snapshot replacing them. `bytes(true)` must give the
+/// whole document, `bytes(false)` the changes since what is stored. Returns the number of
+/// incremental changes now stored.
+pub fn store_state(
+    conn: &Connection,
+    doc_key: &str,
+    kind: &str,
+    stored_changes: Option<i64>,
+    now_ms: i64,
+    bytes: &mut dyn FnMut(bool) -> Vec<u8>,
+) -> Result<i64, CoreError> {
+    match stored_changes {
+        None => {
+            insert(conn, doc_key, kind, &bytes(true), now_ms)?;
+            Ok(0)
+        }
+        Some(count) if count + 1 >= COMPACT_AFTER => {
+            compact(conn, doc_key, &bytes(true), now_ms)?;
+            Ok(0)
+        }
+        Some(count) => {
+            append_change(conn, doc_key, &bytes(false), now_ms)?;
+            Ok(count + 1)
+        }
+    }
+}
+
 /// Keys of every stored document of a kind (for exports and index rebuilds).
 pub fn keys_of_kind(conn: &Connection, kind: &str) -> Result<Vec<String>, CoreError> {
     let mut stmt = conn.prepare("SELECT doc_key FROM documents WHERE kind = ?1 ORDER BY doc_key")?;

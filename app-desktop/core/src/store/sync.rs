@@ -184,6 +184,10 @@ pub fn accounts(conn: &Connection) -> Result<Vec<AccountRow>, CoreError> {
     .collect()
 }
 
+pub fn account(conn: &Connection, user_id: &str) -> Result<Option<AccountRow>, CoreError> {
+    Ok(accounts(conn)?.into_iter().find(|a| a.user_id == user_id))
+}
+
 pub fn account_by_email(conn: &Connection, email: &str) -> Result<Option<AccountRow>, CoreError> {
     Ok(accounts(conn)?
         .into_iter()

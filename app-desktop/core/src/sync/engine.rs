@@ -24,6 +24,8 @@ use crate::store::sync::{self as syncdb, AccountRow, ConflictRow, DocSyncState, 
 
 /// Largest push frame (the server accepts 16 MiB by default).
 const PUSH_FRAME_BYTES: usize = 1 << 20;
+/// Push passes per round (a shared terminal's users building on each other's changes).
+const MAX_PASSES: usize = 3;
 /// How long a catch-up may stay silent between frames.
 const FRAME_WAIT: Duration = Duration::from_secs(60);
 
@@ -158,10 +160,11 @@ impl Clinic {
                 server_auth_ms: a.server_auth_ms,
             })
             .collect();
+        let server_url = get(meta::SERVER_URL)?;
         Ok(SyncStatus {
-            connected: get(meta::SERVER_URL)?.is_some(),
-            server_url: get(meta::SERVER_URL)?,
-            cursor: get(meta::CURSOR)?.and_then(|c| c.parse().ok()).unwrap_or(0),
+            connected: server_url.is_some(),
+            server_url,
+            cursor: self.cursor()?,
             pending_documents: count("SELECT count(*) FROM documents WHERE pending = 1")?,
             last_sync_ms: get(meta::LAST_SYNC_MS)?.and_then(|c| c.parse().ok()),
             last_error: get(meta::LAST_ERROR)?,
@@ -207,7 +210,7 @@ impl Clinic {
             rows.collect::<Result<_, _>>()?
         };
         for key in keys {
-            let (mut doc, _) = self.load_any(&key)?;
+            let Held { mut doc, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
             let mut heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
             heads.sort();
             out.insert(key, heads);
@@ -244,10 +247,7 @@ impl Clinic {
                 let code = e.code().to_owned();
                 self.replica()
                     .write(|tx| people::set_meta(tx, meta::LAST_ERROR, &code))?;
-                if matches!(
-                    code.as_str(),
-                    "sync.unreachable" | "sync.connection_lost" | "sync.timeout"
-                ) {
+                if super::is_offline(&code) {
                     on_state(&SyncState::Offline);
                 } else {
                     on_state(&SyncState::Error {
@@ -293,61 +293,59 @@ impl Clinic {
             })?;
         }
         on_state(&SyncState::Connecting);
-        // Pass 1 pushes what each user can push on their own; a user's change that builds on
-        // another user's (same document, shared terminal) goes in a later pass.
+        // The first pass connects the reader and every user with changes to send; a user's
+        // change that builds on another user's (same document, shared terminal) goes in a later
+        // pass. After any push, a closing reader round brings the conflicts the pushes caused.
         let mut pushed_total = 0u64;
-        for pass in 0..4 {
-            // After pushes, one more reader round brings the conflicts they caused.
-            if pass > 0 && pushed_total == 0 {
-                break;
-            }
-            let mut pushed_any = false;
+        for pass in 0..MAX_PASSES {
+            let mut pushed = 0u64;
             for (i, account) in accounts.iter().enumerate() {
-                let is_reader = i == 0 && (pass == 0 || pass == 3);
-                if !is_reader && !self.has_pushable(account)? {
+                if (pass > 0 || i > 0) && !self.has_pushable(account)? {
                     continue;
                 }
-                match self
-                    .round_for(&api, account, keychain, &mut report, on_state)
-                    .await
-                {
-                    Ok(pushed) => {
-                        pushed_any |= pushed > 0;
-                        pushed_total += pushed;
-                    }
-                    Err(e) if super::ends_session(shared_model::ErrorCode::code(&e)) => {
-                        use shared_model::ErrorCode;
-                        self.replica()
-                            .write(|tx| syncdb::end_session(tx, &account.user_id, e.code()))?;
-                        report.sessions_ended.push(account.user_id.clone());
-                        if e.code() == "auth.device_revoked" {
-                            return Err(e);
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
+                pushed += self
+                    .account_round(&api, account, keychain, &mut report, on_state)
+                    .await?;
             }
-            if pass == 3 {
+            pushed_total += pushed;
+            if pushed == 0 {
                 break;
             }
-            if !pushed_any && pushed_total > 0 {
-                // Nothing more to push: the closing reader round.
-                let reader = &accounts[0];
-                match self
-                    .round_for(&api, reader, keychain, &mut report, on_state)
-                    .await
-                {
-                    Ok(_) => {}
-                    Err(e) if super::ends_session(shared_model::ErrorCode::code(&e)) => {}
-                    Err(e) => return Err(e),
-                }
-                break;
-            }
+        }
+        if pushed_total > 0 {
+            self.account_round(&api, &accounts[0], keychain, &mut report, on_state)
+                .await?;
         }
         report.cursor = self.cursor()?;
         report.pending_documents = syncdb::pending_keys(self.replica().conn())?.len() as u64;
         report.conflicts_open = syncdb::conflicts(self.replica().conn())?.len() as u64;
         Ok(report)
+    }
+
+    /// [`round_for`](Self::round_for), recording a session the server ended (the user must log
+    /// in online again; the round goes on with the other users, unless the device itself was
+    /// revoked). Returns the number of documents pushed.
+    async fn account_round(
+        &mut self,
+        api: &Api,
+        account: &AccountRow,
+        keychain: &dyn Keychain,
+        report: &mut SyncReport,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<u64, CoreError> {
+        use shared_model::ErrorCode;
+        match self.round_for(api, account, keychain, report, on_state).await {
+            Err(e) if super::ends_session(e.code()) => {
+                self.replica()
+                    .write(|tx| syncdb::end_session(tx, &account.user_id, e.code()))?;
+                report.sessions_ended.push(account.user_id.clone());
+                if e.code() == "auth.device_revoked" {
+                    return Err(e);
+                }
+                Ok(0)
+            }
+            other => other,
+        }
     }
 
     /// Refreshes the account's session, connects, catches up and pushes its changes.
@@ -362,10 +360,8 @@ impl Clinic {
     ) -> Result<u64, CoreError> {
         // The row read at the start of the round may hold a token rotated since: read it again
         // (presenting a rotated token twice ends the session: reuse detection).
-        let account = &syncdb::accounts(self.replica().conn())?
-            .into_iter()
-            .find(|a| a.user_id == account.user_id)
-            .ok_or(CoreError::UserNotFound)?;
+        let account =
+            &syncdb::account(self.replica().conn(), &account.user_id)?.ok_or(CoreError::UserNotFound)?;
         let token = self
             .refresh_token_of(account, keychain)?
             .ok_or(SyncError::Server {
@@ -444,11 +440,15 @@ impl Clinic {
             let mut gap = false;
             for data in docs {
                 let key_text = data.key.to_string();
-                let existing = stored::load(tx, &key_text)?;
-                let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
-                let mut doc = match &existing {
-                    Some(s) => AnyDoc::load(&data.key, &s.bytes).map_err(CoreError::domain)?,
-                    None => AnyDoc::genesis(&data.key, device).map_err(CoreError::domain)?,
+                let existing = load_any(tx, &key_text)?;
+                let is_new = existing.is_none();
+                let (mut doc, state, stored_changes) = match existing {
+                    Some(held) => (held.doc, held.state, Some(held.change_count)),
+                    None => (
+                        AnyDoc::genesis(&data.key, device).map_err(CoreError::domain)?,
+                        DocSyncState::default(),
+                        None,
+                    ),
                 };
                 let before = doc.heads();
                 if let Err(e) = doc.apply(&data.data) {
@@ -471,33 +471,24 @@ impl Clinic {
                         .extend(shared_model::documents::data_hashes(&data.data).map_err(CoreError::domain)?);
                     doc.heads_of(&hashes).map_err(CoreError::domain)?
                 };
-                match existing {
-                    None => {
-                        let whole = data.data.get(8) == Some(&0)
-                            && shared_model::documents::check_data(&data.data).is_ok();
-                        let bytes = if whole && !gap {
-                            data.data.clone()
-                        } else {
-                            doc.save()
-                        };
-                        stored::insert(tx, &key_text, data.key.kind().as_str(), &bytes, now)?;
-                    }
-                    Some(s) if before != after => {
-                        if s.change_count + 1 >= stored::COMPACT_AFTER {
-                            stored::compact(tx, &key_text, &doc.save(), now)?;
-                        } else {
-                            stored::append_change(tx, &key_text, &doc.save_after(&before), now)?;
-                        }
-                    }
-                    Some(_) => {}
+                if is_new || before != after {
+                    // A new document that arrived whole (one saved-document chunk, already
+                    // checked by `apply`) is stored as received, not saved again.
+                    let as_received = is_new && !gap && data.data.get(8) == Some(&0);
+                    stored::store_state(
+                        tx,
+                        &key_text,
+                        data.key.kind().as_str(),
+                        stored_changes,
+                        now,
+                        &mut |whole| match (whole, as_received) {
+                            (true, true) => data.data.clone(),
+                            (true, false) => doc.save(),
+                            (false, _) => doc.save_after(&before),
+                        },
+                    )?;
                 }
-                let pending = state.pending && {
-                    let mut mine = doc.heads();
-                    let mut theirs = server_heads.clone();
-                    mine.sort();
-                    theirs.sort();
-                    mine != theirs
-                };
+                let pending = state.pending && !same_heads(doc.heads(), &server_heads);
                 syncdb::set_doc_state(
                     tx,
                     &key_text,
@@ -549,8 +540,9 @@ impl Clinic {
     }
 
     fn has_pushable(&self, account: &AccountRow) -> Result<bool, CoreError> {
-        for key in syncdb::pending_keys(self.replica().conn())? {
-            let (mut doc, state) = self.load_any(&key)?;
+        let conn = self.replica().conn();
+        for key in syncdb::pending_keys(conn)? {
+            let Held { mut doc, state, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
             if !self
                 .pushable(account, &mut doc, &state.server_heads.unwrap_or_default())
                 .is_empty()
@@ -559,15 +551,6 @@ impl Clinic {
             }
         }
         Ok(false)
-    }
-
-    fn load_any(&self, key_text: &str) -> Result<(AnyDoc, DocSyncState), CoreError> {
-        let key: DocumentKey = key_text.parse().map_err(CoreError::domain)?;
-        let conn = self.replica().conn();
-        let stored = stored::load(conn, key_text)?.ok_or(CoreError::Damaged)?;
-        let doc = AnyDoc::load(&key, &stored.bytes).map_err(CoreError::domain)?;
-        let state = syncdb::doc_state(conn, key_text)?.unwrap_or_default();
-        Ok((doc, state))
     }
 
     /// Pushes `account`'s pending changes in frames of about [`PUSH_FRAME_BYTES`], handling
@@ -584,7 +567,8 @@ impl Clinic {
         let mut batch_no = 0u64;
         let mut pushed = 0u64;
         for key_text in syncdb::pending_keys(self.replica().conn())? {
-            let (mut doc, state) = self.load_any(&key_text)?;
+            let Held { mut doc, state, .. } =
+                load_any(self.replica().conn(), &key_text)?.ok_or(CoreError::Damaged)?;
             let changes = self.pushable(account, &mut doc, &state.server_heads.unwrap_or_default());
             if changes.is_empty() {
                 continue;
@@ -660,15 +644,11 @@ impl Clinic {
     fn mark_accepted(&self, key: &DocumentKey, pushed: &[ChangeHash]) -> Result<(), CoreError> {
         let key_text = key.to_string();
         self.replica().write(|tx| {
-            let stored = stored::load(tx, &key_text)?.ok_or(CoreError::Damaged)?;
-            let mut doc = AnyDoc::load(key, &stored.bytes).map_err(CoreError::domain)?;
-            let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
+            let Held { mut doc, state, .. } = load_any(tx, &key_text)?.ok_or(CoreError::Damaged)?;
             let mut hashes = state.server_heads.unwrap_or_default();
             hashes.extend_from_slice(pushed);
             let server_heads = doc.heads_of(&hashes).map_err(CoreError::domain)?;
-            let mut mine = doc.heads();
-            mine.sort();
-            let pending = mine != server_heads;
+            let pending = !same_heads(doc.heads(), &server_heads);
             syncdb::set_doc_state(
                 tx,
                 &key_text,
@@ -689,11 +669,9 @@ impl Clinic {
         let now = self.now().as_millisecond();
         let refused: HashSet<ChangeHash> = refusal.changes.iter().map(|h| ChangeHash(*h)).collect();
         self.replica().write(|tx| {
-            let Some(stored_doc) = stored::load(tx, &key_text)? else {
+            let Some(Held { mut doc, state, .. }) = load_any(tx, &key_text)? else {
                 return Ok(());
             };
-            let mut doc = AnyDoc::load(&key, &stored_doc.bytes).map_err(CoreError::domain)?;
-            let state = syncdb::doc_state(tx, &key_text)?.unwrap_or_default();
             let server_heads = state.server_heads.clone().unwrap_or_default();
             let local = doc.raw_changes_after(&server_heads);
             // A change is refused if the server named it or it depends on one that was.
@@ -776,4 +754,31 @@ impl Clinic {
             )
         })
     }
+}
+
+/// A document as the replica holds it.
+struct Held {
+    doc: AnyDoc,
+    state: DocSyncState,
+    /// Incremental changes stored after its snapshot.
+    change_count: i64,
+}
+
+/// A stored document and its sync state, or `None` if the replica does not hold it.
+fn load_any(conn: &rusqlite::Connection, key_text: &str) -> Result<Option<Held>, CoreError> {
+    let Some(stored) = stored::load(conn, key_text)? else {
+        return Ok(None);
+    };
+    let key: DocumentKey = key_text.parse().map_err(CoreError::domain)?;
+    Ok(Some(Held {
+        doc: AnyDoc::load(&key, &stored.bytes).map_err(CoreError::domain)?,
+        state: syncdb::doc_state(conn, key_text)?.unwrap_or_default(),
+        change_count: stored.change_count,
+    }))
+}
+
+/// Whether a document's heads are `sorted` (heads as `heads_of` returns them, sorted).
+fn same_heads(mut heads: Vec<ChangeHash>, sorted: &[ChangeHash]) -> bool {
+    heads.sort();
+    heads == sorted
 }

@@ -206,10 +206,7 @@ impl Clinic {
                     online: true,
                 })
             }
-            Err(CoreError::Domain {
-                code: "sync.unreachable" | "sync.timeout" | "sync.connection_lost",
-                ..
-            }) => {
+            Err(e) if super::is_offline(shared_model::ErrorCode::code(&e)) => {
                 let session = self.login_offline(&request.email, &request.password)?;
                 Ok(LoginOutcome {
                     session,

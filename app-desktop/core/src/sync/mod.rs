@@ -110,15 +110,11 @@ pub fn ends_session(code: &str) -> bool {
     )
 }
 
-impl SyncError {
-    /// The network is down (as opposed to the server refusing something).
-    #[must_use]
-    pub fn is_offline(&self) -> bool {
-        matches!(
-            self,
-            SyncError::Unreachable | SyncError::ConnectionLost | SyncError::Timeout
-        )
-    }
+/// Whether an error code means the server could not be reached (as opposed to it refusing
+/// something): local work simply continues.
+#[must_use]
+pub fn is_offline(code: &str) -> bool {
+    matches!(code, "sync.unreachable" | "sync.connection_lost" | "sync.timeout")
 }
 
 impl From<SyncError> for CoreError {
