@@ -69,12 +69,12 @@ impl Clinic {
     pub(crate) fn index_document(&self, tx: &rusqlite::Connection, doc: &AnyDoc) -> Result<(), CoreError> {
         let now = self.clock.now().as_millisecond();
         match doc {
-            AnyDoc::Registry(d) => {
-                // A bare registry (no patient written yet) has nothing to index.
-                if let Ok(patient) = d.patient() {
-                    patients::upsert(tx, &index_row(&patient), now)?;
-                }
-            }
+            AnyDoc::Registry(d) => match d.patient() {
+                Ok(patient) => patients::upsert(tx, &index_row(&patient), now)?,
+                // A bare registry (nothing written yet, or a refused registration taken back)
+                // has nothing to find.
+                Err(_) => patients::remove(tx, &d.patient_id().to_string())?,
+            },
             AnyDoc::Chart(d) => {
                 let entries = d.entries().map_err(CoreError::domain)?;
                 charts::replace(tx, &d.patient_id().to_string(), &entries)?;

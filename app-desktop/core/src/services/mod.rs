@@ -231,4 +231,4 @@ fn parse_stored<T: FromStr>(text: &str) -> Result<T, CoreError> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -16,16 +16,16 @@ fn now() -> Timestamp {
     "2026-11-29T15:00:00Z".parse().unwrap()
 }
 
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: tempfile::TempDir,
-    clinic: Clinic,
-    admin: Session,
-    doctor: Session,
-    staff: Session,
-    professional: ProfessionalId,
+    pub clinic: Clinic,
+    pub admin: Session,
+    pub doctor: Session,
+    pub staff: Session,
+    pub professional: ProfessionalId,
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let keychain = MemoryKeychain::default();
     let none = FixedPassphrase(None);
@@ -74,13 +74,13 @@ fn fixture() -> Fixture {
     }
 }
 
-fn joao(f: &mut Fixture) -> shared_model::registry::Patient {
+pub(crate) fn joao(f: &mut Fixture) -> shared_model::registry::Patient {
     let mut input = NewPatient::named("João da Silva");
     input.cpf = Some(Cpf::parse("529.982.247-25").unwrap());
     f.clinic.add_patient(&f.staff, input).unwrap()
 }
 
-fn booking(f: &Fixture, patient: shared_model::ids::PatientId, start: &str) -> BookRequest {
+pub(crate) fn booking(f: &Fixture, patient: shared_model::ids::PatientId, start: &str) -> BookRequest {
     BookRequest {
         professional: f.professional,
         patient,

@@ -53,6 +53,18 @@ pub fn upsert(conn: &Connection, row: &PatientRow, now_ms: i64) -> Result<(), Co
     Ok(())
 }
 
+/// Removes a patient's index rows (their registry document holds no patient any more: a
+/// registration the server refused, moved to the quarantine).
+pub fn remove(conn: &Connection, patient_id: &str) -> Result<(), CoreError> {
+    conn.prepare_cached(
+        "DELETE FROM patient_search WHERE rowid = (SELECT rowid FROM patient_index WHERE patient_id = ?1)",
+    )?
+    .execute(params![patient_id])?;
+    conn.prepare_cached("DELETE FROM patient_index WHERE patient_id = ?1")?
+        .execute(params![patient_id])?;
+    Ok(())
+}
+
 pub fn get(conn: &Connection, patient_id: &str) -> Result<Option<PatientRow>, CoreError> {
     Ok(conn
         .prepare_cached(

@@ -782,3 +782,6 @@ fn same_heads(mut heads: Vec<ChangeHash>, sorted: &[ChangeHash]) -> bool {
     heads.sort();
     heads == sorted
 }
+
+#[cfg(test)]
+mod tests;
