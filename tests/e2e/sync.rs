@@ -2,7 +2,8 @@
 //! SQLCipher replicas driven through the `atendebem` binary.
 
 use atendebem_e2e::{
-    INITIAL_PASSWORD, Replica, SyncServer, TENANT, USER_PASSWORD, json, local_rfc3339, next, stderr,
+    INITIAL_PASSWORD, Replica, SyncServer, TENANT, USER_PASSWORD, contains_bytes, json, local_rfc3339, next,
+    stderr,
 };
 use jiff::civil::Weekday;
 use serde_json::Value;
@@ -323,4 +324,65 @@ fn offline_login_lock_and_switch_user() {
     let report = sync(&front);
     assert_eq!(report["documents_pushed"], 1, "{report}");
     assert_eq!(front.status()["sync"]["pending_documents"], 0);
+}
+
+/// (f): a computer the administrator revoked is refused at once; its replica stays encrypted;
+/// its user can still move their unsent work to the quarantine, where it stays readable.
+#[test]
+fn revoked_device_is_refused_and_its_user_keeps_unsent_work() {
+    let c = clinic();
+    let carla = device(&c.server, "carla@teste.example");
+    sync(&carla);
+    let device_id = carla.status()["device_id"]
+        .as_str()
+        .expect("device_id")
+        .to_owned();
+    c.server
+        .admin(&["device", "revoke", &device_id, "--tenant", TENANT], None);
+    carla.add_patient("Maria Oliveira", None);
+
+    let out = carla.run(&["sync", "--once", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("auth.device_revoked"), "{}", stderr(&out));
+    let status = carla.status();
+    let account = &status["sync"]["accounts"][0];
+    assert_eq!(account["has_session"], false, "{status}");
+    assert_eq!(account["ended_code"], "auth.device_revoked");
+    assert_eq!(status["sync"]["pending_documents"], 1);
+    assert_eq!(carla.fail(&["sync", "--once"]).code, "sync.no_session");
+    let out = carla.run_stdin(
+        &[
+            "login",
+            "--email",
+            "carla@teste.example",
+            "--password-stdin",
+            "--json",
+        ],
+        &format!("{USER_PASSWORD}\n"),
+    );
+    assert!(stderr(&out).contains("auth.device_revoked"), "{}", stderr(&out));
+
+    // Encrypted at rest: neither the file nor its WAL shows the new patient's name.
+    for file in ["replica.db", "replica.db-wal"] {
+        let path = carla.data_dir().join(file);
+        if let Ok(bytes) = std::fs::read(&path) {
+            assert!(!bytes.starts_with(b"SQLite format 3"), "{file}");
+            assert!(!contains_bytes(&bytes, "Maria Oliveira".as_bytes()), "{file}");
+        }
+    }
+
+    // The user is still at the keyboard (offline session) and keeps their work.
+    let items = carla.json(&["quarantine", "--export-unsent", "--json"]);
+    let items = items.as_array().expect("lista");
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["code"], "sync.unsent_exported");
+    assert!(
+        items[0]["content"]
+            .as_array()
+            .expect("content")
+            .iter()
+            .any(|line| line[1] == "Maria Oliveira"),
+        "{items:?}"
+    );
+    assert_eq!(carla.status()["sync"]["pending_documents"], 0);
 }

@@ -69,7 +69,7 @@ pub enum Command {
     /// Conflitos apontados pelo servidor (ex.: dois agendamentos no mesmo horário).
     Conflicts,
     /// Alterações recusadas pelo servidor, guardadas para consulta e cópia.
-    Quarantine,
+    Quarantine(QuarantineArgs),
     /// Bloqueia a tela deste computador compartilhado.
     Lock,
     /// Troca de usuário neste computador compartilhado (senha pela entrada padrão).
@@ -341,6 +341,14 @@ pub struct SyncArgs {
     /// Com --watch: termina depois de tantas rodadas (para testes e scripts).
     #[arg(long)]
     pub rounds: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct QuarantineArgs {
+    /// Antes de listar, guarda na quarentena o trabalho do usuário atual que não chegou ao
+    /// servidor (ex.: computador desautorizado).
+    #[arg(long)]
+    pub export_unsent: bool,
 }
 
 #[derive(Debug, Args)]

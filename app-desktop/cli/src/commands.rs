@@ -129,7 +129,7 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Login(args) => sync_commands::login(&dir, args, json),
         Command::Sync(args) => sync_commands::sync(&dir, args, json),
         Command::Conflicts => sync_commands::conflicts(&dir, as_user),
-        Command::Quarantine => sync_commands::quarantine(&dir, as_user),
+        Command::Quarantine(args) => sync_commands::quarantine(&dir, as_user, args.export_unsent),
         Command::Lock => sync_commands::lock(&dir, json),
         Command::SwitchUser(args) => sync_commands::switch_user(&dir, args, json),
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),

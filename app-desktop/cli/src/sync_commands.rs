@@ -215,9 +215,12 @@ pub fn conflicts(dir: &Path, as_user: Option<&str>) -> Result<(), CoreError> {
     output::json(&clinic.open_conflicts()?)
 }
 
-pub fn quarantine(dir: &Path, as_user: Option<&str>) -> Result<(), CoreError> {
+pub fn quarantine(dir: &Path, as_user: Option<&str>, export_unsent: bool) -> Result<(), CoreError> {
     let clinic = open(dir)?;
     let session = session(&clinic, as_user, Role::Staff)?;
+    if export_unsent {
+        clinic.quarantine_unsent(&session)?;
+    }
     // Each person sees what was refused from them (administrators see everything).
     let items: Vec<_> = clinic
         .quarantine()?

@@ -352,12 +352,23 @@ impl Auth {
                 "Esta sessão foi encerrada por segurança (token reutilizado). Entre novamente.",
             ));
         }
+        if row.device_revoked.is_some() {
+            // The token proves possession of this device's session: telling it why is no leak,
+            // and the desktop can tell its user the computer was de-authorised.
+            audit::append(
+                &mut tx,
+                tenant,
+                &[event(Outcome::Denied).detail("device_revoked")],
+            )
+            .await?;
+            tx.commit().await?;
+            return Err(ApiError::forbidden(
+                "auth.device_revoked",
+                "Este computador foi desautorizado pelo administrador da clínica.",
+            ));
+        }
         let now = DbTime::now();
-        if row.session_revoked.is_some()
-            || row.expires_at <= now
-            || row.user_status != "active"
-            || row.device_revoked.is_some()
-        {
+        if row.session_revoked.is_some() || row.expires_at <= now || row.user_status != "active" {
             audit::append(&mut tx, tenant, &[event(Outcome::Denied).detail("session_ended")]).await?;
             tx.commit().await?;
             return Err(invalid());

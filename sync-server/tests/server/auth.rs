@@ -292,6 +292,19 @@ async fn disabled_user_and_revoked_device_are_refused_at_once() {
         (403, Some("auth.device_revoked")),
         "{body}"
     );
+    // Its refresh token is refused with the same reason, so the desktop can say why.
+    let (status, body) = server
+        .post(
+            "/v1/auth/refresh",
+            None,
+            json!({"refresh_token": pro["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("auth.device_revoked")),
+        "{body}"
+    );
 }
 
 fn forge(header: Value, claims: Value, signature: &[u8]) -> String {

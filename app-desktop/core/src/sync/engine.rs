@@ -199,6 +199,34 @@ impl Clinic {
             .collect()
     }
 
+    /// Moves `session`'s changes that never reached the server into the quarantine (a revoked
+    /// computer, a user who can no longer log in online): they stay there, readable and
+    /// copyable, and the documents go back to what the server has. Returns the number of
+    /// documents concerned.
+    pub fn quarantine_unsent(&self, session: &crate::Session) -> Result<u64, CoreError> {
+        let user_id = session.user.to_string();
+        let mut moved = 0;
+        for key_text in syncdb::pending_keys(self.replica().conn())? {
+            let Held { mut doc, state, .. } =
+                load_any(self.replica().conn(), &key_text)?.ok_or(CoreError::Damaged)?;
+            if self
+                .pushable(&user_id, &mut doc, &state.server_heads.unwrap_or_default())
+                .is_empty()
+            {
+                continue;
+            }
+            let refusal = Refusal {
+                key: doc.key(),
+                changes: Vec::new(),
+                code: "sync.unsent_exported".to_owned(),
+                message: "Alterações que não chegaram ao servidor, guardadas na quarentena.".to_owned(),
+            };
+            self.quarantine_refusal(&user_id, &refusal)?;
+            moved += 1;
+        }
+        Ok(moved)
+    }
+
     /// Every stored document's heads (hex, sorted): two replicas holding the same documents
     /// print the same map. For tests and support.
     pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, CoreError> {
@@ -300,7 +328,7 @@ impl Clinic {
         for pass in 0..MAX_PASSES {
             let mut pushed = 0u64;
             for (i, account) in accounts.iter().enumerate() {
-                if (pass > 0 || i > 0) && !self.has_pushable(account)? {
+                if (pass > 0 || i > 0) && !self.has_pushable(&account.user_id)? {
                     continue;
                 }
                 pushed += self
@@ -335,13 +363,20 @@ impl Clinic {
     ) -> Result<u64, CoreError> {
         use shared_model::ErrorCode;
         match self.round_for(api, account, keychain, report, on_state).await {
+            Err(e) if e.code() == "auth.device_revoked" => {
+                // The whole computer was de-authorised: no session of it is valid any more.
+                let all = syncdb::accounts(self.replica().conn())?;
+                self.replica().write(|tx| {
+                    all.iter()
+                        .try_for_each(|a| syncdb::end_session(tx, &a.user_id, e.code()))
+                })?;
+                report.sessions_ended.extend(all.into_iter().map(|a| a.user_id));
+                Err(e)
+            }
             Err(e) if super::ends_session(e.code()) => {
                 self.replica()
                     .write(|tx| syncdb::end_session(tx, &account.user_id, e.code()))?;
                 report.sessions_ended.push(account.user_id.clone());
-                if e.code() == "auth.device_revoked" {
-                    return Err(e);
-                }
                 Ok(0)
             }
             other => other,
@@ -514,13 +549,8 @@ impl Clinic {
 
     /// The changes of `doc` after `server_heads` that `account` may push now: theirs, in causal
     /// order, not depending on a change that cannot go yet.
-    fn pushable(
-        &self,
-        account: &AccountRow,
-        doc: &mut AnyDoc,
-        server_heads: &[ChangeHash],
-    ) -> Vec<RawChange> {
-        let Ok(user) = account.user_id.parse::<UserId>() else {
+    fn pushable(&self, user_id: &str, doc: &mut AnyDoc, server_heads: &[ChangeHash]) -> Vec<RawChange> {
+        let Ok(user) = user_id.parse::<UserId>() else {
             return Vec::new();
         };
         let actor = actor_for(self.settings().device, user);
@@ -539,12 +569,12 @@ impl Clinic {
         out
     }
 
-    fn has_pushable(&self, account: &AccountRow) -> Result<bool, CoreError> {
+    fn has_pushable(&self, user_id: &str) -> Result<bool, CoreError> {
         let conn = self.replica().conn();
         for key in syncdb::pending_keys(conn)? {
             let Held { mut doc, state, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
             if !self
-                .pushable(account, &mut doc, &state.server_heads.unwrap_or_default())
+                .pushable(user_id, &mut doc, &state.server_heads.unwrap_or_default())
                 .is_empty()
             {
                 return Ok(true);
@@ -569,7 +599,11 @@ impl Clinic {
         for key_text in syncdb::pending_keys(self.replica().conn())? {
             let Held { mut doc, state, .. } =
                 load_any(self.replica().conn(), &key_text)?.ok_or(CoreError::Damaged)?;
-            let changes = self.pushable(account, &mut doc, &state.server_heads.unwrap_or_default());
+            let changes = self.pushable(
+                &account.user_id,
+                &mut doc,
+                &state.server_heads.unwrap_or_default(),
+            );
             if changes.is_empty() {
                 continue;
             }
@@ -631,7 +665,7 @@ impl Clinic {
                     }
                     for refusal in refused {
                         report.documents_refused += 1;
-                        self.quarantine_refusal(account, &refusal)?;
+                        self.quarantine_refusal(&account.user_id, &refusal)?;
                     }
                     return Ok(());
                 }
@@ -662,7 +696,7 @@ impl Clinic {
 
     /// Moves refused changes (and the local changes built on them) to the quarantine and
     /// rebuilds the document from the server-accepted state plus the other local changes.
-    fn quarantine_refusal(&self, account: &AccountRow, refusal: &Refusal) -> Result<(), CoreError> {
+    fn quarantine_refusal(&self, user_id: &str, refusal: &Refusal) -> Result<(), CoreError> {
         let key = refusal.key;
         let key_text = key.to_string();
         let device = self.settings().device;
@@ -677,10 +711,7 @@ impl Clinic {
             // A change is refused if the server named it or it depends on one that was.
             // Without hashes (a refusal of the whole document), every local change of this
             // account goes.
-            let user = account
-                .user_id
-                .parse::<UserId>()
-                .map_err(|_| CoreError::Damaged)?;
+            let user = user_id.parse::<UserId>().map_err(|_| CoreError::Damaged)?;
             let actor = actor_for(device, user);
             let mut bad: HashSet<ChangeHash> = HashSet::new();
             for c in &local {
@@ -736,7 +767,7 @@ impl Clinic {
                 &QuarantineRow {
                     id: id.clone(),
                     doc_key: key_text.clone(),
-                    user_id: Some(account.user_id.clone()),
+                    user_id: Some(user_id.to_owned()),
                     code: refusal.code.clone(),
                     message: refusal.message.clone(),
                     changes: bytes,
@@ -747,7 +778,7 @@ impl Clinic {
             people::audit(
                 tx,
                 now,
-                Some(&account.user_id),
+                Some(user_id),
                 &device.to_string(),
                 "sync.quarantine",
                 Some(&id),

@@ -7,22 +7,6 @@ use shared_model::sync::Refusal;
 use super::*;
 use crate::services::tests::{booking, fixture, joao};
 
-fn account_for(session: &crate::Session) -> AccountRow {
-    AccountRow {
-        user_id: session.user.to_string(),
-        email: "pessoa@teste.example".into(),
-        name: session.name.clone(),
-        role: session.role.as_str().into(),
-        professional_id: None,
-        verifier: String::new(),
-        token_store: TokenStore::Replica,
-        refresh_token: None,
-        ended_code: None,
-        logged_in_at_ms: 0,
-        server_auth_ms: None,
-    }
-}
-
 /// The hashes of a document's changes after `heads`, genesis excluded.
 fn local_changes(clinic: &Clinic, key: &DocumentKey, heads: &[ChangeHash]) -> Vec<ChangeHash> {
     let Held { mut doc, .. } = load_any(clinic.replica().conn(), &key.to_string())
@@ -62,7 +46,7 @@ fn refused_registration_goes_to_quarantine_and_leaves_the_index() {
     assert!(!refused.is_empty());
     f.clinic
         .quarantine_refusal(
-            &account_for(&f.staff),
+            &f.staff.user.to_string(),
             &refusal(key, &refused, "registry.invalid_patient"),
         )
         .unwrap();
@@ -149,7 +133,7 @@ fn refusal_keeps_another_users_independent_change() {
 
     f.clinic
         .quarantine_refusal(
-            &account_for(&f.staff),
+            &f.staff.user.to_string(),
             &refusal(key, &staff_change, "agenda.outside_hours"),
         )
         .unwrap();
@@ -215,4 +199,30 @@ fn acknowledgement_advances_server_heads() {
     assert_eq!(pending.len(), 2, "{pending:?}");
     assert!(!pending.contains(&key.to_string()));
     assert_eq!(f.clinic.sync_status().unwrap().pending_documents, 2);
+}
+
+/// A user whose computer was de-authorised keeps their unsent work: it moves to the
+/// quarantine; other users' unsent work is left alone.
+#[test]
+fn unsent_work_of_one_user_moves_to_the_quarantine() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let key = DocumentKey::Registry(patient.id);
+    // The directory (written by the administrator) and the registry (by reception) are unsent.
+    assert_eq!(f.clinic.quarantine_unsent(&f.staff).unwrap(), 1);
+    assert!(f.clinic.search_patients(&f.staff, "joao", 10).unwrap().is_empty());
+    let items = f.clinic.quarantine().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].code, "sync.unsent_exported");
+    assert_eq!(items[0].doc_key, key.to_string());
+    assert!(items[0].content.iter().any(|(_, v)| v == "João da Silva"));
+    let pending = syncdb::pending_keys(f.clinic.replica().conn()).unwrap();
+    assert_eq!(
+        pending.len(),
+        1,
+        "the administrator's directory stays: {pending:?}"
+    );
+    assert!(pending[0].starts_with("directory/"));
+    // Nothing more of reception's.
+    assert_eq!(f.clinic.quarantine_unsent(&f.staff).unwrap(), 0);
 }
