@@ -78,6 +78,8 @@ pub struct LimitSettings {
     pub document_cache_entries: usize,
     /// Seconds between pings on an idle sync connection; silent for two is closed.
     pub sync_heartbeat_seconds: u64,
+    /// Target size of one catch-up frame (documents are never split; a larger one goes alone).
+    pub sync_page_bytes: usize,
 }
 
 impl Default for Settings {
@@ -117,6 +119,7 @@ impl Default for LimitSettings {
             request_timeout_seconds: 30,
             document_cache_entries: 256,
             sync_heartbeat_seconds: 30,
+            sync_page_bytes: 1024 * 1024,
         }
     }
 }
@@ -184,6 +187,11 @@ impl Settings {
         if !(1..=3600).contains(&self.limits.sync_heartbeat_seconds) {
             return Err(ConfigError::Invalid(
                 "sync_heartbeat_seconds deve ficar entre 1 e 3600".into(),
+            ));
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&self.limits.sync_page_bytes) {
+            return Err(ConfigError::Invalid(
+                "sync_page_bytes deve ficar entre 1024 e 67108864".into(),
             ));
         }
         if self.database_max_connections == 0 {

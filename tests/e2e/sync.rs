@@ -2,8 +2,8 @@
 //! SQLCipher replicas driven through the `atendebem` binary.
 
 use atendebem_e2e::{
-    INITIAL_PASSWORD, Replica, SyncServer, TENANT, USER_PASSWORD, contains_bytes, json, local_rfc3339, next,
-    stderr,
+    INITIAL_PASSWORD, Proxy, Replica, SyncServer, TENANT, USER_PASSWORD, contains_bytes, json, local_rfc3339,
+    next, stderr, stdout,
 };
 use jiff::civil::Weekday;
 use serde_json::Value;
@@ -15,6 +15,11 @@ fn device(server: &SyncServer, email: &str) -> Replica {
 
 /// A new device for a user; `first`: their first login anywhere.
 fn device_for(server: &SyncServer, email: &str, first: bool) -> Replica {
+    device_at(&server.url, email, first)
+}
+
+/// A new device reaching the server at `url` (e.g. through a proxy).
+fn device_at(url: &str, email: &str, first: bool) -> Replica {
     let replica = Replica::uninitialized();
     let input = if first {
         format!("{INITIAL_PASSWORD}\n{USER_PASSWORD}\n")
@@ -25,7 +30,7 @@ fn device_for(server: &SyncServer, email: &str, first: bool) -> Replica {
         &[
             "login",
             "--server",
-            &server.url,
+            url,
             "--tenant",
             TENANT,
             "--email",
@@ -385,4 +390,58 @@ fn revoked_device_is_refused_and_its_user_keeps_unsent_work() {
         "{items:?}"
     );
     assert_eq!(carla.status()["sync"]["pending_documents"], 0);
+}
+
+/// (c): the server is killed (SIGKILL) in the middle of a new device's initial sync and
+/// restarted; the device finishes, with nothing lost and nothing duplicated.
+#[test]
+fn server_killed_during_initial_sync_device_finishes() {
+    // Small catch-up frames, so the download is many frames long.
+    let mut server = SyncServer::start_with(&[("ATENDEBEM_LIMITS__SYNC_PAGE_BYTES", "4096")]);
+    server.user("carla@teste.example", "Carla Recepção", "STAFF");
+    server.user("davi@teste.example", "Davi Recepção", "STAFF");
+    let carla = device(&server, "carla@teste.example");
+    let written = carla.ok(&["debug", "write-loop", "--count", "80"]);
+    assert_eq!(stdout(&written).lines().count(), 80);
+    assert_eq!(sync(&carla)["documents_pushed"], 80);
+
+    let proxy = Proxy::start(&server.url);
+    let davi = device_at(&proxy.url, "davi@teste.example", true);
+    proxy.trip_after(24 * 1024);
+    let download = davi
+        .command(&["sync", "--once", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sync");
+    assert!(
+        proxy.wait_tripped(std::time::Duration::from_secs(120)),
+        "the download never reached the cut"
+    );
+    server.kill();
+    let out = download.wait_with_output().expect("sync output");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let partial = davi.patient_count();
+    assert!(partial > 0 && partial < 80, "cut in the middle: {partial} of 80");
+
+    server.restart();
+    let report = sync(&davi);
+    assert_eq!(report["pending_documents"], 0, "{report}");
+    assert_eq!(davi.patient_count(), 80);
+    assert_eq!(davi.status()["documents"], 80, "no document twice");
+    assert_eq!(heads(&davi), heads(&carla), "identical documents");
+    let mut expected: Vec<String> = stdout(&written).lines().map(str::to_owned).collect();
+    let hits = davi.json(&["patient", "search", "paciente teste", "--limit", "200", "--json"]);
+    let mut found: Vec<String> = hits
+        .as_array()
+        .expect("lista")
+        .iter()
+        .map(|h| h["patient_id"].as_str().expect("patient_id").to_owned())
+        .collect();
+    let listed = found.len();
+    expected.sort();
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), listed, "no patient listed twice");
+    assert_eq!(found, expected);
 }

@@ -14,6 +14,7 @@
 mod binary;
 mod brazil;
 mod output;
+mod proxy;
 mod replica;
 mod server;
 mod sqlcipher;
@@ -21,6 +22,7 @@ mod sqlcipher;
 pub use binary::{binary, command, server_binary};
 pub use brazil::{cpf_from_base, format_cpf, local_rfc3339, next, today};
 pub use output::{Failure, assert_portuguese, exit_code, failure, json, stderr, stdout, strs};
+pub use proxy::Proxy;
 pub use replica::Replica;
 pub use server::{INITIAL_PASSWORD, SUPERUSER_URL, SyncServer, TENANT, USER_PASSWORD};
 pub use sqlcipher::{

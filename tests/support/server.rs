@@ -22,16 +22,26 @@ pub struct SyncServer {
     db: String,
     child: Option<Child>,
     pub url: String,
+    env: Vec<(String, String)>,
 }
 
 impl SyncServer {
     /// Creates the database, migrates, creates the clinic and starts serving.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// [`start`](Self::start) with extra server settings (`ATENDEBEM_*` variables).
+    pub fn start_with(env: &[(&str, &str)]) -> Self {
         let db = format!("atb_e2e_{}", uuid_like());
         let mut server = Self {
             db,
             child: None,
             url: String::new(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         let out = server
             .command(&[
@@ -78,6 +88,7 @@ impl SyncServer {
             .env("ATENDEBEM_LISTEN", "127.0.0.1:0")
             .env("ATENDEBEM_LOG", "warn")
             .env_remove("ATENDEBEM_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         c
     }

@@ -457,7 +457,7 @@ fn chart(clinic: &Clinic, as_user: Option<&str>, args: ChartArgs, _json: bool) -
 /// test kills this process at random moments and checks every printed id survived.
 fn write_loop(clinic: &mut Clinic, count: u32) -> Result<(), CoreError> {
     use std::io::Write;
-    let session = clinic.session(None, Role::Staff)?;
+    let session = session(clinic, None, Role::Staff)?;
     let mut stdout = std::io::stdout().lock();
     for i in 0..count {
         let patient = clinic.add_patient(&session, NewPatient::named(&format!("Paciente Teste {i}")))?;

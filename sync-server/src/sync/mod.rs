@@ -30,9 +30,6 @@ use crate::metrics::OutcomeLabels;
 use crate::notify::{BusEvent, Revoked};
 use relay::RelayBatch;
 
-/// Docs frames are cut at about this size.
-const PAGE_BYTES: usize = 1024 * 1024;
-
 /// The sync WebSocket: authenticate with `Authorization: Bearer`, then exchange binary frames
 /// (`shared_model::sync`).
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])),
@@ -284,13 +281,13 @@ impl Connection {
         let pool = &self.state.pool;
         let tenant = self.who.tenant;
         let kinds = self.kinds();
+        let page = self.state.settings.limits.sync_page_bytes;
         let head = store::head(pool, tenant).await?;
         if cursor <= 0 || cursor > head {
             // New device (or one from another database): whole documents.
             let mut after: Option<String> = None;
             loop {
-                let (docs, last) =
-                    store::full_page(pool, tenant, &kinds, after.as_deref(), PAGE_BYTES).await?;
+                let (docs, last) = store::full_page(pool, tenant, &kinds, after.as_deref(), page).await?;
                 if docs.is_empty() {
                     break;
                 }
@@ -301,7 +298,7 @@ impl Connection {
         } else {
             let mut at = cursor;
             while at < head {
-                let (docs, last) = store::log_page(pool, tenant, &kinds, at, head, PAGE_BYTES).await?;
+                let (docs, last) = store::log_page(pool, tenant, &kinds, at, head, page).await?;
                 if !docs.is_empty() {
                     self.audit_chart_downloads(&docs).await?;
                     send(
