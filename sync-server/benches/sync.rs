@@ -270,14 +270,15 @@ async fn main() {
         let ready = ready.clone();
         receivers.push(tokio::spawn(async move {
             let (mut sink, mut stream) = ws.split();
+            let mut seq = wire::Sequencer::default();
             sink.send(Message::Binary(
-                wire::encode(&ClientMessage::Hello { cursor }).into(),
+                seq.frame(&ClientMessage::Hello { cursor }).into(),
             ))
             .await
             .unwrap();
             let mut caught_up = false;
             while let Some(Ok(Message::Binary(b))) = stream.next().await {
-                match wire::decode::<ServerMessage>(&b).unwrap() {
+                match seq.accept::<ServerMessage>(&b).unwrap().unwrap() {
                     ServerMessage::CaughtUp { .. } if !caught_up => {
                         caught_up = true;
                         ready.wait().await;

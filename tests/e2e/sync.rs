@@ -2,8 +2,8 @@
 //! SQLCipher replicas driven through the `atendebem` binary.
 
 use atendebem_e2e::{
-    INITIAL_PASSWORD, Proxy, Replica, SyncServer, TENANT, USER_PASSWORD, contains_bytes, json, local_rfc3339,
-    next, stderr, stdout,
+    Fault, FaultProxy, Faults, INITIAL_PASSWORD, Proxy, Replica, SyncServer, TENANT, USER_PASSWORD,
+    contains_bytes, json, local_rfc3339, next, stderr, stdout,
 };
 use jiff::civil::Weekday;
 use serde_json::Value;
@@ -77,6 +77,18 @@ fn stored_kinds(replica: &Replica) -> Vec<String> {
         .collect()
 }
 
+/// A heads map without the chart documents (what a reception device holds).
+fn without_charts(v: Value) -> Value {
+    Value::Object(
+        v.as_object()
+            .expect("heads map")
+            .iter()
+            .filter(|(k, _)| !k.starts_with("chart/"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
 struct Clinic {
     server: SyncServer,
     professional: String,
@@ -87,7 +99,10 @@ struct Clinic {
 /// A clinic with users (admin, two doctors, two receptionists), one professional in the
 /// directory and one patient, registered from the admin's device and synced.
 fn clinic() -> Clinic {
-    let server = SyncServer::start();
+    clinic_on(SyncServer::start())
+}
+
+fn clinic_on(server: SyncServer) -> Clinic {
     server.user("admin@teste.example", "Administração", "ADMIN");
     server.user("ana@teste.example", "Dra. Ana Souza", "PROFESSIONAL");
     server.user("bruno@teste.example", "Dr. Bruno Lima", "PROFESSIONAL");
@@ -104,6 +119,11 @@ fn clinic() -> Clinic {
         patient,
         admin,
     }
+}
+
+/// A clinical note in the patient's chart, written on `replica`.
+fn note(replica: &Replica, patient: &str, text: &str) {
+    replica.ok(&["note", "add", "--patient", patient, "--text", text]);
 }
 
 fn book(replica: &Replica, c: &Clinic, hour: i8) -> String {
@@ -137,22 +157,8 @@ fn offline_edits_converge_and_reception_never_holds_a_chart() {
         sync(d);
     }
     c.server.kill();
-    ana.ok(&[
-        "note",
-        "add",
-        "--patient",
-        &c.patient,
-        "--text",
-        "Cefaleia há três dias.",
-    ]);
-    bruno.ok(&[
-        "note",
-        "add",
-        "--patient",
-        &c.patient,
-        "--text",
-        "Pressão 12x8, sem febre.",
-    ]);
+    note(&ana, &c.patient, "Cefaleia há três dias.");
+    note(&bruno, &c.patient, "Pressão 12x8, sem febre.");
     book(&carla, &c, 10);
     let offline = carla.run(&["sync", "--once", "--json"]);
     assert_eq!(
@@ -187,16 +193,6 @@ fn offline_edits_converge_and_reception_never_holds_a_chart() {
     sync(&fresh);
     assert_eq!(heads(&fresh), heads(&ana), "réplicas e servidor idênticos");
     // Reception and admin: the same registry, agenda and directory; never a chart.
-    let without_charts = |v: Value| -> Value {
-        Value::Object(
-            v.as_object()
-                .unwrap()
-                .iter()
-                .filter(|(k, _)| !k.starts_with("chart/"))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        )
-    };
     assert_eq!(heads(&carla), without_charts(heads(&ana)));
     assert_eq!(heads(&c.admin), heads(&carla));
     assert!(
@@ -444,4 +440,206 @@ fn server_killed_during_initial_sync_device_finishes() {
     found.dedup();
     assert_eq!(found.len(), listed, "no patient listed twice");
     assert_eq!(found, expected);
+}
+
+/// Why a sync through the fault proxy may fail: the link, never the data.
+const LINK_FAILURES: &[&str] = &[
+    "sync.frame_lost",
+    "sync.frame_gap",
+    "sync.connection_lost",
+    "sync.unreachable",
+    "sync.timeout",
+];
+
+/// (d): a proxy between the devices and the server drops, duplicates, delays and re-orders
+/// sync frames and cuts connections — during the first download and while offline work is
+/// sent. Every device keeps syncing until it succeeds; all converge to the server's documents.
+#[test]
+fn faulty_link_drops_duplicates_reorders_and_cuts_yet_all_converge() {
+    // Small catch-up frames: the first download is many frames long.
+    let c = clinic_on(SyncServer::start_with(&[(
+        "ATENDEBEM_LIMITS__SYNC_PAGE_BYTES",
+        "4096",
+    )]));
+    let written = c.admin.ok(&["debug", "write-loop", "--count", "30"]);
+    assert_eq!(stdout(&written).lines().count(), 30);
+    sync(&c.admin);
+    let seed: u64 = std::env::var("ATENDEBEM_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("fault proxy seed: {seed} (ATENDEBEM_FAULT_SEED to replay)");
+    // Each kind of fault surely happens early on (first downloads); then at random.
+    let faults = Faults {
+        script: vec![
+            (3, Fault::Drop),
+            (7, Fault::Duplicate),
+            (11, Fault::Reorder),
+            (15, Fault::Delay),
+            (19, Fault::Cut),
+        ],
+        drop: 0.02,
+        duplicate: 0.03,
+        reorder: 0.02,
+        delay: 0.05,
+        max_delay_ms: 40,
+        cut: 0.01,
+    };
+    let proxy = FaultProxy::start(&c.server.url, faults, seed);
+    let ana = device_at(&proxy.url, "ana@teste.example", true);
+    let bruno = device_at(&proxy.url, "bruno@teste.example", true);
+    let carla = device_at(&proxy.url, "carla@teste.example", true);
+    let devices = [&ana, &bruno, &carla];
+    // Keeps syncing every device until one whole pass succeeds with nothing left to send.
+    let settle = |what: &str| {
+        for pass in 0..40 {
+            let mut clean = true;
+            for d in devices {
+                let out = d.run(&["sync", "--once", "--json"]);
+                if out.status.success() {
+                    clean &= json(&out)["pending_documents"] == 0;
+                } else {
+                    clean = false;
+                    let err = stderr(&out);
+                    assert!(
+                        LINK_FAILURES.iter().any(|code| err.contains(code)),
+                        "{what}, pass {pass}: a failure that is not the link's: {err}"
+                    );
+                }
+            }
+            if clean {
+                return;
+            }
+        }
+        panic!("{what}: no clean pass in 40 (seed {seed}, {:?})", proxy.counts());
+    };
+    settle("first download");
+    for d in devices {
+        assert!(d.patient_count() >= 31, "every registration arrived");
+    }
+    // Offline work on every device, then sent through the faulty link.
+    note(&ana, &c.patient, "Tosse seca há uma semana.");
+    note(&bruno, &c.patient, "Ausculta limpa.");
+    book(&carla, &c, 11);
+    carla.ok(&["debug", "write-loop", "--count", "10"]);
+    settle("offline work");
+    // One more clean pass brings everyone the others' last changes.
+    settle("closing pass");
+    let counts = proxy.counts();
+    eprintln!("faults injected: {counts:?}");
+    assert!(
+        counts.dropped > 0
+            && counts.duplicated > 0
+            && counts.reordered > 0
+            && counts.delayed > 0
+            && counts.cut > 0,
+        "every kind of fault happened: {counts:?}"
+    );
+
+    assert_eq!(heads(&ana), heads(&bruno), "os dois médicos convergem");
+    let fresh = device_for(&c.server, "ana@teste.example", false);
+    sync(&fresh);
+    assert_eq!(heads(&fresh), heads(&ana), "réplicas idênticas ao servidor");
+    let timeline = ana.json(&["chart", "--patient", &c.patient, "--json"]);
+    assert_eq!(timeline.as_array().map(Vec::len), Some(2), "{timeline}");
+    assert_eq!(heads(&carla), without_charts(heads(&ana)), "a recepção converge");
+    assert_eq!(carla.patient_count(), 41);
+    for d in devices {
+        assert_eq!(
+            d.json(&["quarantine", "--json"]),
+            Value::Array(vec![]),
+            "nothing refused"
+        );
+    }
+}
+
+/// `sync --watch` stays connected: a change sent by another device arrives without a new
+/// round, and a change written on this device by another process goes out at once.
+#[test]
+fn watch_receives_relayed_changes_and_sends_local_ones() {
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let c = clinic();
+    let carla = device(&c.server, "carla@teste.example");
+    let davi = device(&c.server, "davi@teste.example");
+    sync(&carla);
+    sync(&davi);
+    let mut watch = carla
+        .command(&["sync", "--watch", "--for-seconds", "60", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("sync --watch");
+    let (lines_tx, lines) = std::sync::mpsc::channel::<Value>();
+    let stdout = watch.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = lines_tx.send(v);
+            }
+        }
+    });
+    let until = |what: &str, pred: &dyn Fn(&Value) -> bool| -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match lines.recv_timeout(left) {
+                Ok(v) if pred(&v) => return v,
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        panic!("{what}: never reported");
+    };
+    let t0 = Instant::now();
+    let listening = until("listening", &|v| v["listening"] == true);
+    assert_eq!(listening["state"], "up_to_date", "{listening}");
+    assert!(listening["last_sync_ms"].as_i64().is_some(), "{listening}");
+
+    // Another device registers a patient: it arrives on the watching device by relay.
+    let before = carla.patient_count();
+    let sent = Instant::now();
+    let patient = davi.add_patient("Maria Relé", None);
+    sync(&davi);
+    let arrived = wait_for(|| carla.patient_count() == before + 1);
+    assert!(arrived, "the relayed registration never arrived");
+    eprintln!("relay seen after {:?} (includes process starts)", sent.elapsed());
+    let found = carla.json(&["patient", "search", "maria rele", "--json"]);
+    assert_eq!(found[0]["patient_id"], patient.as_str(), "{found}");
+
+    // A registration typed on the watching device (another process) goes out by itself.
+    let local = carla.add_patient("Paulo Local", None);
+    until("a push of the local change", &|v| {
+        v["pending_documents"] == 0 && v["state"] == "up_to_date"
+    });
+    assert!(
+        wait_for(|| {
+            sync(&davi);
+            davi.json(&["patient", "search", "paulo local", "--json"])[0]["patient_id"] == local.as_str()
+        }),
+        "the local registration never reached the other device"
+    );
+    // Ctrl+C ends it cleanly.
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(interrupted.success());
+    let out = watch.wait_with_output().expect("watch exits");
+    assert!(
+        t0.elapsed() < Duration::from_secs(50),
+        "stopped by the interrupt, not the limit"
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Polls `check` for up to 20 s.
+fn wait_for(mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
 }

@@ -13,6 +13,7 @@
 
 mod binary;
 mod brazil;
+mod fault_proxy;
 mod output;
 mod proxy;
 mod replica;
@@ -21,6 +22,7 @@ mod sqlcipher;
 
 pub use binary::{binary, command, server_binary};
 pub use brazil::{cpf_from_base, format_cpf, local_rfc3339, next, today};
+pub use fault_proxy::{Fault, FaultCounts, FaultProxy, Faults};
 pub use output::{Failure, assert_portuguese, exit_code, failure, json, stderr, stdout, strs};
 pub use proxy::Proxy;
 pub use replica::Replica;

@@ -332,15 +332,13 @@ pub struct SyncArgs {
     /// Uma rodada e termina (padrão).
     #[arg(long, conflicts_with = "watch")]
     pub once: bool,
-    /// Continua sincronizando até ser interrompido.
+    /// Fica conectado e sincronizando (recebe na hora o que os outros computadores enviam)
+    /// até ser interrompido (Ctrl+C).
     #[arg(long)]
     pub watch: bool,
-    /// Com --watch: segundos entre rodadas quando tudo está em dia.
-    #[arg(long, default_value_t = 2)]
-    pub interval: u64,
-    /// Com --watch: termina depois de tantas rodadas (para testes e scripts).
-    #[arg(long)]
-    pub rounds: Option<u64>,
+    /// Com --watch: termina depois de tantos segundos (para testes e scripts).
+    #[arg(long, requires = "watch")]
+    pub for_seconds: Option<u64>,
 }
 
 #[derive(Debug, Args)]

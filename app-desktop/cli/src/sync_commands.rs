@@ -5,7 +5,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::time::Duration;
 
-use atendebem_core::sync::{LoginRequest, SyncState, connect_replica};
+use atendebem_core::sync::{LiveSync, LoginRequest, SyncState, WatchOptions, connect_replica};
 use atendebem_core::{Clinic, CoreError, Session, SystemClock};
 use shared_model::identity::Role;
 
@@ -170,43 +170,60 @@ pub fn sync(dir: &Path, args: SyncArgs, json: bool) -> Result<(), CoreError> {
             Ok(())
         };
     }
-    // --watch: rounds until interrupted; exponential back-off with jitter while offline.
-    let mut backoff = Duration::from_secs(1);
-    let mut rounds = 0u64;
-    loop {
-        let mut last = SyncState::Connecting;
-        let result = rt.block_on(clinic.sync_once(keychain, &mut |s| last = s.clone()));
-        rounds += 1;
-        let wait = match &result {
-            Ok(_) => {
-                backoff = Duration::from_secs(1);
-                Duration::from_secs(args.interval)
-            }
-            Err(e) if atendebem_core::sync::ends_session(shared_model::ErrorCode::code(e)) => {
-                return result.map(drop);
-            }
-            Err(_) => {
-                let jitter =
-                    Duration::from_millis(u64::from(rand_jitter()) % (backoff.as_millis() as u64 / 2 + 1));
-                let wait = backoff + jitter;
-                backoff = (backoff * 2).min(Duration::from_secs(300));
-                wait
+    // --watch: connected until interrupted (or --for-seconds); each change of state is printed.
+    let (live, mut changes) = tokio::sync::watch::channel(LiveSync::default());
+    let nudge = tokio::sync::Notify::new();
+    let options = WatchOptions::default();
+    let limit = args.for_seconds.map(Duration::from_secs);
+    rt.block_on(async {
+        let stop = async {
+            let limit = async {
+                match limit {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                () = limit => {}
             }
         };
-        if json {
-            let line = serde_json::json!({ "round": rounds, "state": last, "ok": result.is_ok() });
-            println!("{line}");
+        let printer = async {
+            while changes.changed().await.is_ok() {
+                let now = changes.borrow_and_update().clone();
+                print_live(&now, json);
+            }
+        };
+        tokio::select! {
+            result = clinic.sync_watch(keychain, &options, &live, &nudge, stop) => result,
+            () = printer => Ok(()),
         }
-        if args.rounds.is_some_and(|n| rounds >= n) {
-            return result.map(drop);
-        }
-        std::thread::sleep(wait);
-    }
+    })
 }
 
-fn rand_jitter() -> u32 {
-    use std::hash::{BuildHasher, RandomState};
-    RandomState::new().hash_one(std::time::SystemTime::now()) as u32
+fn print_live(live: &LiveSync, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(live).unwrap_or_default());
+        return;
+    }
+    let state = match &live.state {
+        SyncState::Offline => "sem conexão com o servidor; o trabalho continua neste computador".to_owned(),
+        SyncState::Connecting => "conectando".to_owned(),
+        SyncState::Syncing {
+            documents_done,
+            documents_total,
+            ..
+        } => match documents_total {
+            Some(total) => format!("sincronizando: {documents_done} de {total} documentos"),
+            None => format!("sincronizando: {documents_done} documentos"),
+        },
+        SyncState::UpToDate => "em dia".to_owned(),
+        SyncState::Error { message, .. } => format!("erro: {message}"),
+    };
+    println!(
+        "{state} — {} pendentes, {} conflitos",
+        live.pending_documents, live.conflicts
+    );
 }
 
 pub fn conflicts(dir: &Path, as_user: Option<&str>) -> Result<(), CoreError> {

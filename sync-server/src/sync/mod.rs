@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use shared_model::ErrorCode;
 use shared_model::documents::DocumentKey;
-use shared_model::sync::{self as wire, ClientMessage, DocData, ServerMessage};
+use shared_model::sync::{ClientMessage, DocData, Sequencer, ServerMessage};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::audit::{self, Outcome};
@@ -33,7 +33,7 @@ use relay::RelayBatch;
 /// The sync WebSocket: authenticate with `Authorization: Bearer`, then exchange binary frames
 /// (`shared_model::sync`).
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", security(("bearer" = [])),
-    responses((status = 101, description = "WebSocket (protocolo binário de sincronização, versão 1)"),
+    responses((status = 101, description = "WebSocket (protocolo binário de sincronização, versão 2)"),
               (status = 401, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -101,10 +101,16 @@ struct Connection {
     cursor: i64,
 }
 
-type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+/// The sending half of a connection and its frame numbering (both directions).
+struct Sink {
+    ws: futures_util::stream::SplitSink<WebSocket, Message>,
+    seq: Sequencer,
+}
 
 async fn send(sink: &mut Sink, message: &ServerMessage) -> Result<(), End> {
-    sink.send(Message::Binary(wire::encode(message).into()))
+    let frame = sink.seq.frame(message);
+    sink.ws
+        .send(Message::Binary(frame.into()))
         .await
         .map_err(End::from)
 }
@@ -119,6 +125,7 @@ async fn fail(sink: &mut Sink, code: &'static str, message: &str) -> End {
     )
     .await;
     let _ = sink
+        .ws
         .send(Message::Close(Some(CloseFrame {
             code: close_code::POLICY,
             reason: code.into(),
@@ -133,7 +140,11 @@ impl Connection {
     }
 
     async fn run(&mut self, socket: WebSocket) -> Result<(), End> {
-        let (mut sink, mut stream) = socket.split();
+        let (ws, mut stream) = socket.split();
+        let mut sink = Sink {
+            ws,
+            seq: Sequencer::default(),
+        };
         let mut bus = self.state.bus.subscribe();
         let mut relay = self.state.relay.subscribe();
         send(
@@ -147,8 +158,8 @@ impl Connection {
         // The device says where it stands.
         let hello = tokio::time::timeout(Duration::from_secs(30), stream.next()).await;
         let cursor = match hello {
-            Ok(Some(Ok(Message::Binary(b)))) => match wire::decode::<ClientMessage>(&b) {
-                Ok(ClientMessage::Hello { cursor }) => cursor,
+            Ok(Some(Ok(Message::Binary(b)))) => match sink.seq.accept::<ClientMessage>(&b) {
+                Ok(Some(ClientMessage::Hello { cursor })) => cursor,
                 Ok(_) => return Err(fail(&mut sink, "sync.protocol", "Esperava Hello.").await),
                 Err(e) => return Err(fail(&mut sink, e.code(), &e.to_string()).await),
             },
@@ -182,7 +193,7 @@ impl Connection {
                     if last_heard.elapsed() > beat * 2 {
                         return Err(End { code: "sync.peer_silent" });
                     }
-                    sink.send(Message::Ping(Vec::new().into())).await?;
+                    sink.ws.send(Message::Ping(Vec::new().into())).await?;
                 }
                 incoming = stream.next() => {
                     let Some(Ok(message)) = incoming else { return Err(End { code: "sync.closed" }) };
@@ -226,8 +237,10 @@ impl Connection {
     }
 
     async fn handle(&mut self, sink: &mut Sink, frame: &[u8]) -> Result<(), End> {
-        let message = match wire::decode::<ClientMessage>(frame) {
-            Ok(m) => m,
+        let message = match sink.seq.accept::<ClientMessage>(frame) {
+            Ok(Some(m)) => m,
+            // Already received (a duplicated frame).
+            Ok(None) => return Ok(()),
             Err(e) => {
                 tracing::info!(code = e.code(), "bad sync frame");
                 return Err(fail(sink, e.code(), &e.to_string()).await);
@@ -283,6 +296,13 @@ impl Connection {
         let kinds = self.kinds();
         let page = self.state.settings.limits.sync_page_bytes;
         let head = store::head(pool, tenant).await?;
+        let from = if cursor > head { 0 } else { cursor };
+        if from < head {
+            let (documents, bytes) = store::catch_up_size(pool, tenant, &kinds, from, head).await?;
+            if documents > 0 {
+                send(sink, &ServerMessage::CatchingUp { documents, bytes }).await?;
+            }
+        }
         if cursor <= 0 || cursor > head {
             // New device (or one from another database): whole documents.
             let mut after: Option<String> = None;

@@ -714,6 +714,41 @@ pub async fn head(pool: &PgPool, tenant: Uuid) -> Result<i64, sqlx::Error> {
     Ok(seq.unwrap_or(0))
 }
 
+/// About what a catch-up after `cursor` will send: (DocData entries, data bytes). A full
+/// download (`cursor` 0) counts each document's snapshot and its tail of later changes.
+pub async fn catch_up_size(
+    pool: &PgPool,
+    tenant: Uuid,
+    kinds: &[String],
+    cursor: i64,
+    head: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let mut tx = db::begin_tenant_uuid(pool, tenant).await?;
+    let (documents, bytes): (i64, i64) = if cursor <= 0 {
+        sqlx::query_as(
+            "SELECT count(*) + count(t.bytes), coalesce(sum(octet_length(d.snapshot) + coalesce(t.bytes, 0)), 0)::bigint \
+             FROM documents d LEFT JOIN LATERAL (SELECT sum(octet_length(c.data)) AS bytes FROM document_changes c \
+               WHERE c.tenant_id = d.tenant_id AND c.doc_key = d.doc_key AND c.seq > d.snapshot_seq) t ON true \
+             WHERE d.kind = ANY($1)",
+        )
+        .bind(kinds)
+        .fetch_one(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as(
+            "SELECT count(*), coalesce(sum(octet_length(data)), 0)::bigint FROM document_changes \
+             WHERE seq > $1 AND seq <= $2 AND kind = ANY($3)",
+        )
+        .bind(cursor)
+        .bind(head)
+        .bind(kinds)
+        .fetch_one(&mut *tx)
+        .await?
+    };
+    tx.commit().await?;
+    Ok((documents.max(0) as u64, bytes.max(0) as u64))
+}
+
 /// One page of a full download: documents after `after_key` (by key), each as its snapshot
 /// plus the log rows after it. Returns the docs and the last key.
 pub async fn full_page(

@@ -301,7 +301,7 @@ pub fn token(v: &Value) -> &str {
 
 // --- sync client ---------------------------------------------------------------------------------
 
-use shared_model::sync::{self as wire, ClientMessage, DocData, ServerMessage};
+use shared_model::sync::{ClientMessage, DocData, Sequencer, ServerMessage};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -310,6 +310,8 @@ type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<t
 /// A device's sync connection, speaking the real wire protocol.
 pub struct SyncClient {
     ws: Ws,
+    /// Frame numbering, both directions.
+    pub seq: Sequencer,
     /// Docs received so far (catch-up and relayed).
     pub received: Vec<DocData>,
     pub conflicts: Vec<shared_model::sync::Conflict>,
@@ -333,6 +335,7 @@ impl SyncClient {
         let ws = ws_connect(server, token).await.expect("connect sync");
         let mut c = Self {
             ws,
+            seq: Sequencer::default(),
             received: Vec::new(),
             conflicts: Vec::new(),
             cursor,
@@ -350,7 +353,7 @@ impl SyncClient {
     pub async fn send(&mut self, m: &ClientMessage) {
         use futures_util::SinkExt;
         self.ws
-            .send(Message::Binary(wire::encode(m).into()))
+            .send(Message::Binary(self.seq.frame(m).into()))
             .await
             .expect("send frame");
     }
@@ -373,7 +376,13 @@ impl SyncClient {
             let next = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
             match next {
                 Ok(Message::Binary(b)) => {
-                    let m: ServerMessage = wire::decode(&b).expect("decodable server frame");
+                    let Some(m) = self
+                        .seq
+                        .accept::<ServerMessage>(&b)
+                        .expect("decodable server frame in sequence")
+                    else {
+                        continue;
+                    };
                     match &m {
                         ServerMessage::Docs { docs, cursor } => {
                             self.received.extend(docs.iter().cloned());

@@ -529,41 +529,64 @@ async fn hostile_frames_end_only_their_own_connection() {
         ("garbage", b"not a frame at all".to_vec(), "sync.malformed_frame"),
         (
             "unknown version",
-            b"AB\x63\x00\x00".to_vec(),
+            b"AB\x63\x02\x00".to_vec(),
             "sync.unsupported_version",
         ),
         (
             "truncated message",
             {
-                let mut f = shared_model::sync::encode(&ClientMessage::Push {
-                    batch: 1,
-                    docs: vec![],
-                });
+                let mut f = shared_model::sync::encode(
+                    2,
+                    &ClientMessage::Push {
+                        batch: 1,
+                        docs: vec![],
+                    },
+                );
                 f.pop();
                 f
             },
             "sync.malformed_frame",
         ),
         ("empty", Vec::new(), "sync.malformed_frame"),
+        (
+            "skipped frame number",
+            shared_model::sync::encode(5, &ClientMessage::Ping { nonce: 5 }),
+            "sync.frame_gap",
+        ),
     ];
     for (name, bytes, code) in cases {
         let mut c = SyncClient::connect(&server, &doctor.token, 0).await;
         c.send_raw(bytes).await;
         assert_eq!(c.closed_with().await.as_deref(), Some(code), "{name}");
     }
+    // A duplicated frame (the Hello again, frame 1) is ignored; the next number is answered.
+    let mut c = SyncClient::connect(&server, &doctor.token, 0).await;
+    assert!(
+        c.send_raw(shared_model::sync::encode(1, &ClientMessage::Hello { cursor: 0 }))
+            .await
+    );
+    c.send(&ClientMessage::Ping { nonce: 7 }).await;
+    assert_eq!(
+        c.until(|m| matches!(m, ServerMessage::Pong { .. })).await,
+        ServerMessage::Pong { nonce: 7 },
+        "answered, not closed for a repeated Hello"
+    );
     // An oversized frame is cut by the server's limit.
     let server_small = Server::start_with(&db, &[("ATENDEBEM_LIMITS__MAX_FRAME_BYTES", "4096")]);
     let mut c = SyncClient::connect(&server_small, &doctor.token, 0).await;
-    let big = shared_model::sync::encode(&ClientMessage::Push {
-        batch: 1,
-        docs: vec![DocData {
-            key: shared_model::documents::DocumentKey::Chart(PatientId::new()),
-            data: vec![0; 64 * 1024],
-        }],
-    });
+    let big = shared_model::sync::encode(
+        2,
+        &ClientMessage::Push {
+            batch: 1,
+            docs: vec![DocData {
+                key: shared_model::documents::DocumentKey::Chart(PatientId::new()),
+                data: vec![0; 64 * 1024],
+            }],
+        },
+    );
     c.send_raw(big).await;
     c.closed_with().await;
-    c.send_raw(shared_model::sync::encode(&ClientMessage::Ping { nonce: 1 }))
+    c.send_raw(shared_model::sync::encode(3, &ClientMessage::Ping { nonce: 1 }))
         .await;
     assert!(
         c.try_recv(Duration::from_secs(2)).await.is_none(),
@@ -678,7 +701,7 @@ async fn a_silent_peer_is_disconnected_by_the_heartbeat() {
     let mut ws = ws_connect(&server, &d.token).await.expect("connect");
     {
         use futures_util::SinkExt;
-        let hello = shared_model::sync::encode(&ClientMessage::Hello { cursor: 0 });
+        let hello = shared_model::sync::encode(1, &ClientMessage::Hello { cursor: 0 });
         ws.send(tokio_tungstenite::tungstenite::Message::Binary(hello.into()))
             .await
             .expect("hello");
@@ -688,7 +711,7 @@ async fn a_silent_peer_is_disconnected_by_the_heartbeat() {
         if let tokio_tungstenite::tungstenite::Message::Binary(b) = m
             && matches!(
                 shared_model::sync::decode::<ServerMessage>(&b),
-                Ok(ServerMessage::Conflicts { .. })
+                Ok((_, ServerMessage::Conflicts { .. }))
             )
         {
             break;

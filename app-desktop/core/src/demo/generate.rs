@@ -55,6 +55,19 @@ pub fn generate(
     session: &Session,
     options: DemoOptions,
 ) -> Result<DemoReport, CoreError> {
+    generate_for(clinic, session, options, &[])
+}
+
+/// [`generate`], with the `i`th of [`PROFESSIONALS`](super::PROFESSIONALS) logging in as
+/// `professional_users[i]` (accounts of the clinic's server) instead of a new local user. Each
+/// chart is written under its professional's own user, as the server requires; the registry
+/// and the agendas under `session`'s.
+pub fn generate_for(
+    clinic: &mut Clinic,
+    session: &Session,
+    options: DemoOptions,
+    professional_users: &[UserId],
+) -> Result<DemoReport, CoreError> {
     require(session.role, Area::Users, Action::Write)?;
     let started = Instant::now();
     let mut rng = StdRng::seed_from_u64(options.seed);
@@ -67,7 +80,7 @@ pub fn generate(
     let mut professionals = Vec::new();
     // A second run on the same replica reuses the professionals it already has.
     let existing = clinic.professionals()?;
-    for (name, council, cbo, specialty) in PROFESSIONALS {
+    for (index, (name, council, cbo, specialty)) in PROFESSIONALS.iter().enumerate() {
         let registration = CouncilRegistration::parse(council).map_err(CoreError::domain)?;
         if let Some(record) = existing
             .iter()
@@ -77,7 +90,7 @@ pub fn generate(
             continue;
         }
         let professional = NewProfessional {
-            user_id: None,
+            user_id: professional_users.get(index).copied(),
             name: (*name).to_owned(),
             registration,
             specialties: vec![(*specialty).to_owned()],
@@ -252,19 +265,22 @@ pub fn generate(
     for chunk in charts.chunks(BATCH) {
         clinic.replica().write(|tx| {
             for (patient, visits) in chunk {
+                let mut visits: Vec<_> = visits.iter().filter(|(_, a)| a.end < now).collect();
+                visits.sort_by_key(|(_, a)| a.start);
+                let Some((prof, _)) = visits.first() else {
+                    continue;
+                };
+                // A patient is seen by one professional, who writes (and signs) the chart.
+                let author = professionals[*prof].professional.user_id.unwrap_or(session.user);
                 let mut chart = authored(
                     ChartDoc::new(*patient, device).map_err(CoreError::domain)?,
                     device,
-                    session.user,
+                    author,
                 );
-                let mut visits: Vec<_> = visits.iter().filter(|(_, a)| a.end < now).collect();
-                visits.sort_by_key(|(_, a)| a.start);
-                if visits.is_empty() {
-                    continue;
-                }
                 for (index, (prof, appointment)) in visits.iter().enumerate() {
                     entry_count += write_visit(
                         &mut rng,
+                        device,
                         &mut chart,
                         &professionals[*prof],
                         appointment,
@@ -333,13 +349,13 @@ fn advance(
 
 fn write_visit(
     rng: &mut StdRng,
+    device: shared_model::ids::DeviceId,
     chart: &mut ChartDoc,
     record: &ProfessionalRecord,
     appointment: &Appointment,
     first: bool,
 ) -> Result<u32, CoreError> {
     let author = record.professional.user_id.ok_or(CoreError::UserNotFound)?;
-    let device = shared_model::ids::DeviceId::new();
     let pick = |rng: &mut StdRng, list: &[&str]| list[rng.random_range(0..list.len())].to_owned();
     let mut kinds: Vec<(EntryKind, String, Vec<Cid10>)> = Vec::new();
     if first {

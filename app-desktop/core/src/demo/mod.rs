@@ -9,4 +9,5 @@
 mod generate;
 mod names;
 
-pub use generate::{DemoOptions, DemoReport, generate};
+pub use generate::{DemoOptions, DemoReport, generate, generate_for};
+pub use names::PROFESSIONALS;

@@ -75,16 +75,16 @@ impl Clinic {
         patients::search(self.replica.conn(), query, limit)
     }
 
-    /// Registers a professional and the PROFESSIONAL user they log in with.
+    /// Registers a professional and the PROFESSIONAL user they log in with: a new local user,
+    /// or the user `input.professional.user_id` names (e.g. an account of the clinic's server).
     pub fn add_professional(
         &mut self,
         session: &Session,
         input: NewProfessionalRecord,
     ) -> Result<ProfessionalRecord, CoreError> {
         require(session.role, Area::Users, Action::Write)?;
-        let user_id = UserId::new();
         let mut new = input.professional;
-        new.user_id = Some(user_id);
+        let user_id = *new.user_id.get_or_insert_with(UserId::new);
         let professional = Professional::new(new).map_err(CoreError::domain)?;
         let working_hours = input.working_hours.unwrap_or_else(default_hours);
         working_hours.validate().map_err(CoreError::domain)?;
@@ -126,7 +126,7 @@ impl Clinic {
             doc.doc.put(&record).map_err(CoreError::domain)?;
             doc.store(tx, now_ms)?;
             people::upsert_professional(tx, &record.professional.id.to_string(), &user.name, &json)?;
-            people::insert_user(tx, &user, now_ms)?;
+            people::upsert_user(tx, &user, now_ms)?;
             self.audit(
                 tx,
                 Some(session),

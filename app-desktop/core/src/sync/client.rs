@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
-use shared_model::sync::{self as wire, ClientMessage, ServerMessage};
+use shared_model::sync::{ClientMessage, Sequencer, ServerMessage, WireError};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
@@ -137,8 +137,10 @@ impl Api {
         read(req.send().await).await
     }
 
-    /// Opens the sync WebSocket with `access`, reads `Welcome` and returns the connection.
-    pub async fn connect(&self, access: &str) -> Result<SyncSocket, SyncError> {
+    /// Opens the sync WebSocket with `access`, says `Hello` with `cursor` (without waiting for
+    /// the greeting: a lost frame either way then shows up at once as a gap), reads `Welcome`
+    /// and returns the connection.
+    pub async fn connect(&self, access: &str, cursor: u64) -> Result<SyncSocket, SyncError> {
         let url = format!(
             "{}/v1/sync",
             self.base
@@ -175,7 +177,12 @@ impl Api {
             Ok(Err(_)) => return Err(SyncError::Unreachable),
             Ok(Ok(pair)) => pair,
         };
-        let mut socket = SyncSocket { ws };
+        let mut socket = SyncSocket {
+            ws,
+            seq: Sequencer::default(),
+            pings: 0,
+        };
+        socket.send(&ClientMessage::Hello { cursor }).await?;
         match socket.recv(NETWORK_TIMEOUT).await? {
             ServerMessage::Welcome { .. } => Ok(socket),
             ServerMessage::Error { code, message } => Err(SyncError::Server {
@@ -223,9 +230,15 @@ pub fn normalize_url(input: &str) -> Result<String, SyncError> {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// How long the line may stay quiet while we wait for an answer before we send a `Ping`: the
+/// `Pong` (or the gap before it) tells a busy server from a lost frame.
+const PROBE_AFTER: Duration = Duration::from_secs(1);
+
 /// An open sync connection.
 pub struct SyncSocket {
     ws: Ws,
+    seq: Sequencer,
+    pings: u64,
 }
 
 impl std::fmt::Debug for SyncSocket {
@@ -236,7 +249,7 @@ impl std::fmt::Debug for SyncSocket {
 
 impl SyncSocket {
     pub async fn send(&mut self, message: &ClientMessage) -> Result<(), SyncError> {
-        let frame = wire::encode(message);
+        let frame = self.seq.frame(message);
         match tokio::time::timeout(NETWORK_TIMEOUT, self.ws.send(Message::Binary(frame.into()))).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(SyncError::ConnectionLost),
@@ -248,24 +261,52 @@ impl SyncSocket {
         self.recv_sized(wait).await.map(|(m, _)| m)
     }
 
-    /// Like [`recv`](Self::recv), with the frame's size in bytes.
+    /// Like [`recv`](Self::recv), with the frame's size in bytes. While the line is quiet it
+    /// sends a `Ping` every [`PROBE_AFTER`]; a frame that skips a number (one was lost or
+    /// re-ordered) ends the connection with [`SyncError::FrameLost`], a repeated one is skipped.
     pub async fn recv_sized(&mut self, wait: Duration) -> Result<(ServerMessage, usize), SyncError> {
+        let deadline = tokio::time::Instant::now() + wait;
         loop {
-            let next = match tokio::time::timeout(wait, self.ws.next()).await {
-                Err(_) => return Err(SyncError::Timeout),
-                Ok(None) => return Err(SyncError::ConnectionLost),
-                Ok(Some(Err(_))) => return Err(SyncError::ConnectionLost),
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(SyncError::Timeout);
+            }
+            let slice = PROBE_AFTER.min(deadline - now);
+            let next = match tokio::time::timeout(slice, self.ws.next()).await {
+                Err(_) => {
+                    self.pings += 1;
+                    let nonce = self.pings;
+                    self.send(&ClientMessage::Ping { nonce }).await?;
+                    continue;
+                }
+                Ok(None) | Ok(Some(Err(_))) => return Err(SyncError::ConnectionLost),
                 Ok(Some(Ok(m))) => m,
             };
-            match next {
-                Message::Binary(bytes) => {
-                    let message =
-                        wire::decode::<ServerMessage>(&bytes).map_err(|_| SyncError::Protocol("frame"))?;
-                    return Ok((message, bytes.len()));
-                }
-                Message::Close(_) => return Err(SyncError::ConnectionLost),
-                _ => {}
+            if let Some(message) = self.accept(next)? {
+                return Ok(message);
             }
+        }
+    }
+
+    /// The next message as it comes, without probing (cancel-safe: for `select!` while the
+    /// connection idles). `None` for a control frame or a duplicate.
+    pub async fn next_message(&mut self) -> Result<Option<(ServerMessage, usize)>, SyncError> {
+        match self.ws.next().await {
+            None | Some(Err(_)) => Err(SyncError::ConnectionLost),
+            Some(Ok(m)) => self.accept(m),
+        }
+    }
+
+    fn accept(&mut self, message: Message) -> Result<Option<(ServerMessage, usize)>, SyncError> {
+        match message {
+            Message::Binary(bytes) => match self.seq.accept::<ServerMessage>(&bytes) {
+                Ok(Some(message)) => Ok(Some((message, bytes.len()))),
+                Ok(None) => Ok(None),
+                Err(WireError::FrameGap { .. }) => Err(SyncError::FrameLost),
+                Err(_) => Err(SyncError::Protocol("frame")),
+            },
+            Message::Close(_) => Err(SyncError::ConnectionLost),
+            _ => Ok(None),
         }
     }
 

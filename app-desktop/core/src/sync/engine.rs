@@ -1,6 +1,6 @@
 //! One sync round: for each account with a session on this device, connect, catch up from the
 //! stored cursor, push that user's pending changes, handle acknowledgements, refusals and
-//! conflicts. The background loop (`--watch`, the desktop) repeats rounds with back-off.
+//! conflicts. The background loop (`--watch`, the desktop) is in `watch.rs`.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -36,9 +36,12 @@ pub enum SyncState {
     /// The server cannot be reached; local work continues.
     Offline,
     Connecting,
+    /// Receiving documents: done so far, of about how many (when the server said).
     Syncing {
         documents_done: u64,
         bytes_done: u64,
+        documents_total: Option<u64>,
+        bytes_total: Option<u64>,
     },
     UpToDate,
     Error {
@@ -52,6 +55,9 @@ pub enum SyncState {
 pub struct SyncReport {
     pub documents_received: u64,
     pub bytes_received: u64,
+    /// What the server announced for its catch-ups (progress display).
+    pub documents_expected: u64,
+    pub bytes_expected: u64,
     pub documents_pushed: u64,
     pub documents_refused: u64,
     pub conflicts_open: u64,
@@ -60,6 +66,19 @@ pub struct SyncReport {
     pub sessions_ended: Vec<String>,
     /// Documents still holding changes that could not be sent (author without a session).
     pub pending_documents: u64,
+}
+
+impl SyncReport {
+    /// Receiving progress, as the UI shows it.
+    pub fn progress(&self) -> SyncState {
+        let announced = self.documents_expected > 0;
+        SyncState::Syncing {
+            documents_done: self.documents_received,
+            bytes_done: self.bytes_received,
+            documents_total: announced.then_some(self.documents_expected.max(self.documents_received)),
+            bytes_total: announced.then_some(self.bytes_expected.max(self.bytes_received)),
+        }
+    }
 }
 
 /// The replica's sync status, read from the replica.
@@ -104,9 +123,9 @@ pub struct QuarantineItem {
 }
 
 /// Holds the replica's sync lock for the duration of a round (one engine per replica).
-struct SyncLock(#[allow(dead_code)] File);
+pub(super) struct SyncLock(#[allow(dead_code)] File);
 
-fn take_lock(clinic: &Clinic) -> Result<SyncLock, CoreError> {
+pub(super) fn take_lock(clinic: &Clinic) -> Result<SyncLock, CoreError> {
     let path = clinic.replica().dir().join("sync.lock");
     let file = File::options()
         .create(true)
@@ -230,26 +249,92 @@ impl Clinic {
     /// Every stored document's heads (hex, sorted): two replicas holding the same documents
     /// print the same map. For tests and support.
     pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, CoreError> {
-        let conn = self.replica().conn();
-        let mut out = std::collections::BTreeMap::new();
         let keys: Vec<String> = {
+            let conn = self.replica().conn();
             let mut stmt = conn.prepare("SELECT doc_key FROM documents ORDER BY doc_key")?;
             let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect::<Result<_, _>>()?
         };
+        self.heads_of_documents(&keys)
+    }
+
+    /// The automerge compressed size (`save()`) of every stored document, summed: what the
+    /// documents weigh on their own, to compare the sync's bytes on the wire against.
+    pub fn compressed_size(&self) -> Result<u64, CoreError> {
+        let conn = self.replica().conn();
+        let keys: Vec<String> = {
+            let mut stmt = conn.prepare("SELECT doc_key FROM documents")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut total = 0u64;
         for key in keys {
             let Held { mut doc, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
+            total += doc.save().len() as u64;
+        }
+        Ok(total)
+    }
+
+    /// Like [`document_heads`](Self::document_heads), for the named documents this replica
+    /// holds (the others are left out).
+    pub fn heads_of_documents(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::BTreeMap<String, Vec<String>>, CoreError> {
+        let conn = self.replica().conn();
+        let mut out = std::collections::BTreeMap::new();
+        for key in keys {
+            let Some(Held { mut doc, .. }) = load_any(conn, key)? else {
+                continue;
+            };
             let mut heads: Vec<String> = doc.heads().iter().map(|h| h.to_string()).collect();
             heads.sort();
-            out.insert(key, heads);
+            out.insert(key.clone(), heads);
         }
         Ok(out)
     }
 
-    fn cursor(&self) -> Result<u64, CoreError> {
+    pub(super) fn cursor(&self) -> Result<u64, CoreError> {
         Ok(people::get_meta(self.replica().conn(), meta::CURSOR)?
             .and_then(|c| c.parse().ok())
             .unwrap_or(0))
+    }
+
+    /// Records a successful exchange with the server.
+    pub(super) fn mark_synced(&self) -> Result<(), CoreError> {
+        let now = self.now().as_millisecond();
+        self.replica().write(|tx| {
+            people::set_meta(tx, meta::LAST_SYNC_MS, &now.to_string())?;
+            tx.execute("DELETE FROM meta WHERE key = ?1", [meta::LAST_ERROR])?;
+            Ok(())
+        })
+    }
+
+    /// The server this replica syncs with.
+    pub(super) fn api(&self) -> Result<Api, CoreError> {
+        let server = people::get_meta(self.replica().conn(), meta::SERVER_URL)?.ok_or(CoreError::Domain {
+            code: "sync.standalone_replica",
+            message: "esta réplica não está ligada a um servidor (foi criada com 'atendebem init')"
+                .to_owned(),
+        })?;
+        Ok(Api::new(&server)?)
+    }
+
+    /// The accounts with a session on this device, the reader first: the one that sees the
+    /// most document kinds (ties: the latest login).
+    pub(super) fn sync_accounts(&self) -> Result<Vec<AccountRow>, CoreError> {
+        let mut accounts: Vec<AccountRow> = syncdb::accounts(self.replica().conn())?
+            .into_iter()
+            .filter(|a| a.token_store != TokenStore::None)
+            .collect();
+        if accounts.is_empty() {
+            return Err(CoreError::Domain {
+                code: "sync.no_session",
+                message: "nenhum usuário com sessão neste computador; faça login online".to_owned(),
+            });
+        }
+        accounts.sort_by_key(|a| std::cmp::Reverse((kinds_of(role_of(a)).len(), a.logged_in_at_ms)));
+        Ok(accounts)
     }
 
     /// One sync round with every account that has a session on this device.
@@ -259,15 +344,19 @@ impl Clinic {
         on_state: &mut dyn FnMut(&SyncState),
     ) -> Result<SyncReport, CoreError> {
         let _lock = take_lock(self)?;
+        self.recorded_round(keychain, on_state).await
+    }
+
+    /// A round under the sync lock the caller holds, its outcome recorded in the replica.
+    pub(super) async fn recorded_round(
+        &mut self,
+        keychain: &dyn Keychain,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<SyncReport, CoreError> {
         let result = self.sync_round(keychain, on_state).await;
-        let now = self.now().as_millisecond();
         match &result {
             Ok(_) => {
-                self.replica().write(|tx| {
-                    people::set_meta(tx, meta::LAST_SYNC_MS, &now.to_string())?;
-                    tx.execute("DELETE FROM meta WHERE key = ?1", [meta::LAST_ERROR])?;
-                    Ok(())
-                })?;
+                self.mark_synced()?;
                 on_state(&SyncState::UpToDate);
             }
             Err(e) => {
@@ -293,26 +382,10 @@ impl Clinic {
         keychain: &dyn Keychain,
         on_state: &mut dyn FnMut(&SyncState),
     ) -> Result<SyncReport, CoreError> {
-        let server = people::get_meta(self.replica().conn(), meta::SERVER_URL)?.ok_or(CoreError::Domain {
-            code: "sync.standalone_replica",
-            message: "esta réplica não está ligada a um servidor (foi criada com 'atendebem init')"
-                .to_owned(),
-        })?;
-        let api = Api::new(&server)?;
+        let api = self.api()?;
         let mut report = SyncReport::default();
-        let mut accounts: Vec<AccountRow> = syncdb::accounts(self.replica().conn())?
-            .into_iter()
-            .filter(|a| a.token_store != TokenStore::None)
-            .collect();
-        if accounts.is_empty() {
-            return Err(CoreError::Domain {
-                code: "sync.no_session",
-                message: "nenhum usuário com sessão neste computador; faça login online".to_owned(),
-            });
-        }
-        // The reader sees the most kinds (ties: the latest login); a cursor reached with fewer
-        // kinds restarts at 0 so the newly visible documents arrive.
-        accounts.sort_by_key(|a| std::cmp::Reverse((kinds_of(role_of(a)).len(), a.logged_in_at_ms)));
+        let accounts = self.sync_accounts()?;
+        // A cursor reached with fewer kinds restarts at 0 so the newly visible documents arrive.
         let scope = kinds_of(role_of(&accounts[0])).join(",");
         if people::get_meta(self.replica().conn(), meta::SCOPE)?.as_deref() != Some(scope.as_str()) {
             self.replica().write(|tx| {
@@ -393,6 +466,33 @@ impl Clinic {
         report: &mut SyncReport,
         on_state: &mut dyn FnMut(&SyncState),
     ) -> Result<u64, CoreError> {
+        let (mut socket, _) = self.connect_as(api, account, keychain).await?;
+        self.catch_up(&mut socket, report, on_state).await?;
+        let pushed = self.push_for(&mut socket, account, report).await?;
+        socket.close().await;
+        Ok(pushed)
+    }
+
+    /// Refreshes `account`'s session and opens a sync connection from the stored cursor.
+    /// Returns it with the access token's lifetime.
+    pub(super) async fn connect_as(
+        &self,
+        api: &Api,
+        account: &AccountRow,
+        keychain: &dyn Keychain,
+    ) -> Result<(SyncSocket, Duration), CoreError> {
+        let pair = self.refresh_session(api, account, keychain).await?;
+        let socket = api.connect(&pair.access_token, self.cursor()?).await?;
+        Ok((socket, Duration::from_secs(pair.expires_in)))
+    }
+
+    /// A fresh access token for `account` (the refresh token rotates and is stored at once).
+    pub(super) async fn refresh_session(
+        &self,
+        api: &Api,
+        account: &AccountRow,
+        keychain: &dyn Keychain,
+    ) -> Result<super::client::TokenPair, CoreError> {
         // The row read at the start of the round may hold a token rotated since: read it again
         // (presenting a rotated token twice ends the session: reuse detection).
         let account =
@@ -406,9 +506,16 @@ impl Clinic {
             })?;
         let pair = api.refresh(&token).await?;
         self.store_rotated_token(account, &pair.refresh_token, keychain)?;
-        let mut socket = api.connect(&pair.access_token).await?;
-        let cursor = self.cursor()?;
-        socket.send(&ClientMessage::Hello { cursor }).await?;
+        Ok(pair)
+    }
+
+    /// Reads the catch-up through the open conflicts that follow it.
+    pub(super) async fn catch_up(
+        &mut self,
+        socket: &mut SyncSocket,
+        report: &mut SyncReport,
+        on_state: &mut dyn FnMut(&SyncState),
+    ) -> Result<(), CoreError> {
         loop {
             let (message, size) = socket.recv_sized(FRAME_WAIT).await?;
             report.bytes_received += size as u64;
@@ -417,25 +524,28 @@ impl Clinic {
                     .write(|tx| people::set_meta(tx, meta::CURSOR, &cursor.to_string()))?;
                 continue;
             }
-            // The open conflicts follow the catch-up: the round's view is complete with them.
+            // The open conflicts follow the catch-up: the view is complete with them.
             let done = matches!(message, ServerMessage::Conflicts { .. });
             self.handle(message, report)?;
             if done {
-                break;
+                return Ok(());
             }
-            on_state(&SyncState::Syncing {
-                documents_done: report.documents_received,
-                bytes_done: report.bytes_received,
-            });
+            on_state(&report.progress());
         }
-        let pushed = self.push_for(&mut socket, account, report).await?;
-        socket.close().await;
-        Ok(pushed)
     }
 
     /// Applies a server message that is not an answer to something we sent.
-    fn handle(&mut self, message: ServerMessage, report: &mut SyncReport) -> Result<(), CoreError> {
+    pub(super) fn handle(
+        &mut self,
+        message: ServerMessage,
+        report: &mut SyncReport,
+    ) -> Result<(), CoreError> {
         match message {
+            ServerMessage::CatchingUp { documents, bytes } => {
+                report.documents_expected = report.documents_received + documents;
+                report.bytes_expected = report.bytes_received + bytes;
+                Ok(())
+            }
             ServerMessage::Docs { docs, cursor } => {
                 report.documents_received += docs.len() as u64;
                 self.apply_frame(&docs, cursor)
@@ -569,7 +679,7 @@ impl Clinic {
         out
     }
 
-    fn has_pushable(&self, user_id: &str) -> Result<bool, CoreError> {
+    pub(super) fn has_pushable(&self, user_id: &str) -> Result<bool, CoreError> {
         let conn = self.replica().conn();
         for key in syncdb::pending_keys(conn)? {
             let Held { mut doc, state, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
@@ -585,7 +695,7 @@ impl Clinic {
 
     /// Pushes `account`'s pending changes in frames of about [`PUSH_FRAME_BYTES`], handling
     /// each Ack (and whatever the server sends meanwhile).
-    async fn push_for(
+    pub(super) async fn push_for(
         &mut self,
         socket: &mut SyncSocket,
         account: &AccountRow,

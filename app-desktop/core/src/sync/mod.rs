@@ -12,9 +12,11 @@
 pub mod client;
 mod engine;
 mod login;
+mod watch;
 
 pub use engine::{AccountStatus, QuarantineItem, SyncReport, SyncState, SyncStatus};
 pub use login::{LoginOutcome, LoginRequest, connect_replica};
+pub use watch::{LiveSync, WatchOptions};
 
 use shared_model::ErrorCode;
 
@@ -44,6 +46,8 @@ pub enum SyncError {
     ConnectionLost,
     #[error("o servidor não respondeu a tempo")]
     Timeout,
+    #[error("dados da sincronização se perderam no caminho; ela recomeça do último ponto salvo")]
+    FrameLost,
     #[error("resposta inesperada do servidor ({0})")]
     Protocol(&'static str),
     #[error("{message}")]
@@ -73,6 +77,7 @@ const SERVER_CODES: &[&str] = &[
     "password.too_long",
     "password.too_weak",
     "sync.unsupported_version",
+    "sync.frame_gap",
     "sync.malformed_frame",
     "sync.protocol",
 ];
@@ -84,6 +89,7 @@ impl ErrorCode for SyncError {
             SyncError::Unreachable => "sync.unreachable",
             SyncError::ConnectionLost => "sync.connection_lost",
             SyncError::Timeout => "sync.timeout",
+            SyncError::FrameLost => "sync.frame_lost",
             SyncError::Protocol(_) => "sync.protocol",
             SyncError::Server { code, .. } => SERVER_CODES
                 .iter()
@@ -110,11 +116,15 @@ pub fn ends_session(code: &str) -> bool {
     )
 }
 
-/// Whether an error code means the server could not be reached (as opposed to it refusing
-/// something): local work simply continues.
+/// Whether an error code means the server could not be reached, or the link lost data on the
+/// way (as opposed to the server refusing something): local work simply continues and the next
+/// round starts again from the stored cursor.
 #[must_use]
 pub fn is_offline(code: &str) -> bool {
-    matches!(code, "sync.unreachable" | "sync.connection_lost" | "sync.timeout")
+    matches!(
+        code,
+        "sync.unreachable" | "sync.connection_lost" | "sync.timeout" | "sync.frame_lost" | "sync.frame_gap"
+    )
 }
 
 impl From<SyncError> for CoreError {
