@@ -152,7 +152,8 @@ impl Api {
             .parse()
             .map_err(|_| SyncError::Protocol("token"))?;
         request.headers_mut().insert("authorization", value);
-        let connect = tokio_tungstenite::connect_async(request);
+        // Frames are small and often answered at once: no Nagle delay (see the server).
+        let connect = tokio_tungstenite::connect_async_with_config(request, None, true);
         let (ws, _) = match tokio::time::timeout(NETWORK_TIMEOUT, connect).await {
             Err(_) => return Err(SyncError::Unreachable),
             Ok(Err(tokio_tungstenite::tungstenite::Error::Http(response))) => {

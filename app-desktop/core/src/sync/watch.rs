@@ -137,14 +137,15 @@ impl Clinic {
                 live.send_modify(|l| l.documents_received += report.documents_received);
             }
             let failure = match round {
-                Ok(_) => match self.listen(keychain, options, live, nudge, &mut stop).await {
-                    Ok(Listened::Stop) => return Ok(()),
-                    Ok(Listened::Round) => {
-                        backoff = options.min_backoff;
-                        continue;
+                Ok(_) => {
+                    // The server answered: a later failure starts the back-off afresh.
+                    backoff = options.min_backoff;
+                    match self.listen(keychain, options, live, nudge, &mut stop).await {
+                        Ok(Listened::Stop) => return Ok(()),
+                        Ok(Listened::Round) => continue,
+                        Err(e) => e,
                     }
-                    Err(e) => e,
-                },
+                }
                 Err(e) => e,
             };
             live.send_modify(|l| l.listening = false);
