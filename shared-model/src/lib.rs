@@ -9,6 +9,7 @@
 //! `access` (the one access-policy function), `documents` (the automerge CRDT documents).
 
 pub mod access;
+pub mod billing;
 pub mod charting;
 pub mod documents;
 pub mod error;

@@ -297,3 +297,43 @@ fn reindex_rebuilds_the_derived_indexes() {
     assert_eq!(status_after["appointments"], status_before["appointments"]);
     assert_eq!(status_after["patients"], status_before["patients"]);
 }
+
+/// `tiss hash FILE`: the epilogue hash of a TISS message in both encodings, checked against the
+/// one in the file (an ISO-8859-1 lote that passes the official XSD); a broken file is refused
+/// with a stable code.
+#[test]
+fn tiss_hash_of_a_message_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let lote = dir.path().join("lote.xml");
+    std::fs::write(
+        &lote,
+        include_bytes!("../../shared-model/src/billing/tiss/testdata/consulta.xml"),
+    )
+    .unwrap();
+    let out = atendebem_e2e::command()
+        .args(["--json", "tiss", "hash"])
+        .arg(&lote)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", atendebem_e2e::stderr(&out));
+    let h = atendebem_e2e::json(&out);
+    assert_eq!(h["utf8"], "29fadbe0c1f249348aa49813e9d1a2f0");
+    assert_eq!(h["iso_8859_1"], "283dfe334e502cb95414e6d496ea6345");
+    assert_eq!(h["matches"], "utf8");
+    let text = atendebem_e2e::command()
+        .args(["tiss", "hash"])
+        .arg(&lote)
+        .output()
+        .unwrap();
+    assert!(stdout(&text).contains("confere (UTF-8)"), "{}", stdout(&text));
+
+    let broken = dir.path().join("quebrado.xml");
+    std::fs::write(&broken, b"<ans:mensagemTISS><ans:cabecalho>").unwrap();
+    let failure = atendebem_e2e::command()
+        .args(["--json", "tiss", "hash"])
+        .arg(&broken)
+        .output()
+        .unwrap();
+    assert_eq!(failure.status.code(), Some(1));
+    assert_eq!(atendebem_e2e::failure(&failure).code, "tiss.malformed");
+}

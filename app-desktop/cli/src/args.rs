@@ -74,9 +74,25 @@ pub enum Command {
     Lock,
     /// Troca de usuário neste computador compartilhado (senha pela entrada padrão).
     SwitchUser(SwitchUserArgs),
+    /// Faturamento TISS (ANS).
+    #[command(subcommand)]
+    Tiss(TissCommand),
     /// Ferramentas de diagnóstico e testes.
     #[command(subcommand, hide = true)]
     Debug(DebugCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TissCommand {
+    /// Calcula o hash do epílogo de uma mensagem TISS (UTF-8 e ISO-8859-1) e diz se confere
+    /// com o que está no arquivo.
+    Hash(TissHashArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TissHashArgs {
+    /// O arquivo XML da mensagem TISS.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
