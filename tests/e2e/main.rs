@@ -13,3 +13,4 @@ mod encryption;
 mod keychain;
 mod sigkill;
 mod sync;
+mod tiss;

@@ -29,6 +29,12 @@ pub enum TissError {
     InvalidUtf8,
     #[error("o campo {element} tem caracteres que não existem em ISO-8859-1")]
     NotLatin1 { element: String },
+    #[error("campo {field}: {reason}")]
+    InvalidField { field: String, reason: &'static str },
+    #[error("o lote não tem guias")]
+    EmptyLote,
+    #[error("um lote leva no máximo 100 guias (este tem {count}); divida-o")]
+    TooManyGuides { count: usize },
 }
 
 impl crate::ErrorCode for TissError {
@@ -38,6 +44,9 @@ impl crate::ErrorCode for TissError {
             TissError::UnsupportedEncoding(_) => "tiss.unsupported_encoding",
             TissError::InvalidUtf8 => "tiss.invalid_utf8",
             TissError::NotLatin1 { .. } => "tiss.not_latin1",
+            TissError::InvalidField { .. } => "tiss.invalid_field",
+            TissError::EmptyLote => "tiss.empty_lote",
+            TissError::TooManyGuides { .. } => "tiss.too_many_guides",
         }
     }
 }
