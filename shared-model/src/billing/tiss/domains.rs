@@ -1,6 +1,8 @@
 //! Closed lists of TISS 4.01.00 taken from the official schema (`schema/`). A test reads the
 //! schema and checks each list against it, so an update of the schema shows up as a failure.
 
+use crate::values::{Council, Uf};
+
 /// `dm_CBOS`: the CBO codes a TISS message may carry (sorted; `999999` = unknown).
 pub const CBOS: &[&str] = &[
     "131220", "201115", "203015", "213150", "221105", "221205", "223204", "223208", "223212", "223216",
@@ -45,9 +47,98 @@ pub const REGIMES: &[&str] = &["01", "02", "03", "04", "05"];
 /// `dm_tipoConsulta`: 1 primeira, 2 seguimento, 3 pré-natal, 4 por encaminhamento.
 pub const CONSULTATION_TYPES: &[&str] = &["1", "2", "3", "4"];
 
+/// The `dm_UF` code of a state: its IBGE number.
+#[must_use]
+pub fn uf_code(uf: Uf) -> &'static str {
+    match uf {
+        Uf::Ro => "11",
+        Uf::Ac => "12",
+        Uf::Am => "13",
+        Uf::Rr => "14",
+        Uf::Pa => "15",
+        Uf::Ap => "16",
+        Uf::To => "17",
+        Uf::Ma => "21",
+        Uf::Pi => "22",
+        Uf::Ce => "23",
+        Uf::Rn => "24",
+        Uf::Pb => "25",
+        Uf::Pe => "26",
+        Uf::Al => "27",
+        Uf::Se => "28",
+        Uf::Ba => "29",
+        Uf::Mg => "31",
+        Uf::Es => "32",
+        Uf::Rj => "33",
+        Uf::Sp => "35",
+        Uf::Pr => "41",
+        Uf::Sc => "42",
+        Uf::Rs => "43",
+        Uf::Ms => "50",
+        Uf::Mt => "51",
+        Uf::Go => "52",
+        Uf::Df => "53",
+    }
+}
+
+/// The `dm_conselhoProfissional` code of a council (01 CRESS, 02 COREN, … 06 CRM …).
+#[must_use]
+pub fn council_code(council: Council) -> &'static str {
+    match council {
+        Council::Cress => "01",
+        Council::Coren => "02",
+        Council::Crf => "03",
+        Council::Crfa => "04",
+        Council::Crefito => "05",
+        Council::Crm => "06",
+        Council::Crn => "07",
+        Council::Cro => "08",
+        Council::Crp => "09",
+        Council::Crbm => "12",
+        Council::Cref => "13",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn states_and_councils_map_to_distinct_schema_codes() {
+        let ufs: Vec<&str> = Uf::all().iter().map(|u| uf_code(*u)).collect();
+        assert_eq!(ufs.len(), 27);
+        for code in &ufs {
+            assert!(UFS.contains(code), "{code}");
+        }
+        let mut distinct = ufs.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 27);
+        assert_eq!(uf_code(Uf::Sp), "35");
+        assert_eq!(uf_code(Uf::Df), "53");
+        let councils = [
+            Council::Crm,
+            Council::Cro,
+            Council::Coren,
+            Council::Crefito,
+            Council::Crp,
+            Council::Crn,
+            Council::Crfa,
+            Council::Crf,
+            Council::Crbm,
+            Council::Cref,
+            Council::Cress,
+        ];
+        let mut codes: Vec<&str> = councils.iter().map(|c| council_code(*c)).collect();
+        for code in &codes {
+            assert!(COUNCILS.contains(code), "{code}");
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), councils.len());
+        assert_eq!(council_code(Council::Crm), "06");
+        assert_eq!(council_code(Council::Cro), "08");
+    }
 
     /// The enumeration of `simpleType name` in the vendored schema.
     fn enumeration(name: &str) -> Vec<String> {
