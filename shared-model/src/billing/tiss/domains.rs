@@ -116,19 +116,7 @@ mod tests {
         assert_eq!(distinct.len(), 27);
         assert_eq!(uf_code(Uf::Sp), "35");
         assert_eq!(uf_code(Uf::Df), "53");
-        let councils = [
-            Council::Crm,
-            Council::Cro,
-            Council::Coren,
-            Council::Crefito,
-            Council::Crp,
-            Council::Crn,
-            Council::Crfa,
-            Council::Crf,
-            Council::Crbm,
-            Council::Cref,
-            Council::Cress,
-        ];
+        let councils = Council::all();
         let mut codes: Vec<&str> = councils.iter().map(|c| council_code(*c)).collect();
         for code in &codes {
             assert!(COUNCILS.contains(code), "{code}");
