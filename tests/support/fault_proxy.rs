@@ -146,16 +146,14 @@ impl FaultProxy {
             return;
         }
         let cut = Arc::new(AtomicBool::new(false));
-        let up = Pump {
+        let pump = |seed: u64| Pump {
             faults: Arc::clone(&self.faults),
             counters: Arc::clone(&self.counters),
             cut: Arc::clone(&cut),
             rng: StdRng::seed_from_u64(seed),
         };
-        let down = Pump {
-            rng: StdRng::seed_from_u64(seed ^ 0x5eed_0000_dead_beef),
-            ..up.clone_shared()
-        };
+        let up = pump(seed);
+        let down = pump(seed ^ 0x5eed_0000_dead_beef);
         std::thread::spawn(move || up.run(client2, server2));
         down.run(server, client);
     }
@@ -194,15 +192,6 @@ struct Pump {
 }
 
 impl Pump {
-    fn clone_shared(&self) -> Self {
-        Self {
-            faults: Arc::clone(&self.faults),
-            counters: Arc::clone(&self.counters),
-            cut: Arc::clone(&self.cut),
-            rng: StdRng::seed_from_u64(0),
-        }
-    }
-
     fn run(mut self, mut from: TcpStream, mut to: TcpStream) {
         let mut held: Option<Vec<u8>> = None;
         while let Some((frame, data)) = read_frame(&mut from) {

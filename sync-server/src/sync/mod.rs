@@ -303,7 +303,7 @@ impl Connection {
                 send(sink, &ServerMessage::CatchingUp { documents, bytes }).await?;
             }
         }
-        if cursor <= 0 || cursor > head {
+        if from <= 0 {
             // New device (or one from another database): whole documents.
             let mut after: Option<String> = None;
             loop {

@@ -124,6 +124,13 @@ pub fn keys_of_kind(conn: &Connection, kind: &str) -> Result<Vec<String>, CoreEr
     rows.collect::<Result<_, _>>().map_err(Into::into)
 }
 
+/// Keys of every stored document, sorted.
+pub fn all_keys(conn: &Connection) -> Result<Vec<String>, CoreError> {
+    let mut stmt = conn.prepare("SELECT doc_key FROM documents ORDER BY doc_key")?;
+    let rows = stmt.query_map([], |row| row.get(0))?;
+    rows.collect::<Result<_, _>>().map_err(Into::into)
+}
+
 /// Number of stored documents.
 pub fn count(conn: &Connection) -> Result<i64, CoreError> {
     Ok(conn.query_row("SELECT count(*) FROM documents", [], |row| row.get(0))?)

@@ -107,6 +107,20 @@ pub struct AccountStatus {
     pub server_auth_ms: Option<i64>,
 }
 
+/// Counters read from the replica: documents with unsent changes, open conflicts, last
+/// successful exchange (Unix ms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SyncCounts {
+    pub pending_documents: u64,
+    pub conflicts: u64,
+    pub last_sync_ms: Option<i64>,
+}
+
+/// The single number a `SELECT count(*)` returns.
+fn count(conn: &rusqlite::Connection, sql: &str) -> Result<u64, CoreError> {
+    Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
+}
+
 /// A quarantined change set, as shown to people.
 #[derive(Debug, Clone, Serialize)]
 pub struct QuarantineItem {
@@ -164,9 +178,7 @@ impl Clinic {
     pub fn sync_status(&self) -> Result<SyncStatus, CoreError> {
         let conn = self.replica().conn();
         let get = |k: &str| people::get_meta(conn, k);
-        let count = |sql: &str| -> Result<u64, CoreError> {
-            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
-        };
+        let counts = self.sync_counts()?;
         let accounts = syncdb::accounts(conn)?
             .into_iter()
             .map(|a| AccountStatus {
@@ -184,12 +196,22 @@ impl Clinic {
             connected: server_url.is_some(),
             server_url,
             cursor: self.cursor()?,
-            pending_documents: count("SELECT count(*) FROM documents WHERE pending = 1")?,
-            last_sync_ms: get(meta::LAST_SYNC_MS)?.and_then(|c| c.parse().ok()),
+            pending_documents: counts.pending_documents,
+            last_sync_ms: counts.last_sync_ms,
             last_error: get(meta::LAST_ERROR)?,
-            conflicts: count("SELECT count(*) FROM conflicts")?,
-            quarantined: count("SELECT count(*) FROM quarantine")?,
+            conflicts: counts.conflicts,
+            quarantined: count(conn, "SELECT count(*) FROM quarantine")?,
             accounts,
+        })
+    }
+
+    /// The counters the UI shows at a glance.
+    pub(super) fn sync_counts(&self) -> Result<SyncCounts, CoreError> {
+        let conn = self.replica().conn();
+        Ok(SyncCounts {
+            pending_documents: count(conn, "SELECT count(*) FROM documents WHERE pending = 1")?,
+            conflicts: count(conn, "SELECT count(*) FROM conflicts")?,
+            last_sync_ms: people::get_meta(conn, meta::LAST_SYNC_MS)?.and_then(|c| c.parse().ok()),
         })
     }
 
@@ -249,26 +271,15 @@ impl Clinic {
     /// Every stored document's heads (hex, sorted): two replicas holding the same documents
     /// print the same map. For tests and support.
     pub fn document_heads(&self) -> Result<std::collections::BTreeMap<String, Vec<String>>, CoreError> {
-        let keys: Vec<String> = {
-            let conn = self.replica().conn();
-            let mut stmt = conn.prepare("SELECT doc_key FROM documents ORDER BY doc_key")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        self.heads_of_documents(&keys)
+        self.heads_of_documents(&stored::all_keys(self.replica().conn())?)
     }
 
     /// The automerge compressed size (`save()`) of every stored document, summed: what the
     /// documents weigh on their own, to compare the sync's bytes on the wire against.
     pub fn compressed_size(&self) -> Result<u64, CoreError> {
         let conn = self.replica().conn();
-        let keys: Vec<String> = {
-            let mut stmt = conn.prepare("SELECT doc_key FROM documents")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<Result<_, _>>()?
-        };
         let mut total = 0u64;
-        for key in keys {
+        for key in stored::all_keys(conn)? {
             let Held { mut doc, .. } = load_any(conn, &key)?.ok_or(CoreError::Damaged)?;
             total += doc.save().len() as u64;
         }

@@ -24,7 +24,6 @@ use super::engine::{SyncReport, SyncState};
 use crate::error::CoreError;
 use crate::keys::Keychain;
 use crate::services::Clinic;
-use crate::store::people;
 
 /// What the UI shows about sync, kept current by [`Clinic::sync_watch`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -180,19 +179,13 @@ impl Clinic {
 
     /// Publishes the counters read from the replica.
     fn publish_counts(&self, live: &watch::Sender<LiveSync>) -> Result<(), CoreError> {
-        let conn = self.replica().conn();
-        let count = |sql: &str| -> Result<u64, CoreError> {
-            Ok(conn.query_row(sql, [], |r| r.get::<_, i64>(0))?.max(0) as u64)
-        };
-        let pending = count("SELECT count(*) FROM documents WHERE pending = 1")?;
-        let conflicts = count("SELECT count(*) FROM conflicts")?;
-        let last = people::get_meta(conn, super::meta::LAST_SYNC_MS)?.and_then(|v| v.parse().ok());
+        let counts = self.sync_counts()?;
         live.send_if_modified(|l| {
             let before = (l.pending_documents, l.conflicts, l.last_sync_ms);
-            l.pending_documents = pending;
-            l.conflicts = conflicts;
-            l.last_sync_ms = last;
-            before != (pending, conflicts, last)
+            l.pending_documents = counts.pending_documents;
+            l.conflicts = counts.conflicts;
+            l.last_sync_ms = counts.last_sync_ms;
+            before != (l.pending_documents, l.conflicts, l.last_sync_ms)
         });
         Ok(())
     }

@@ -187,25 +187,29 @@ fn md5_hex(bytes: &[u8]) -> String {
     Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_leaves(leaves: &[(String, String)], input: HashInput) -> Result<String, TissError> {
+/// MD5 (lowercase hex) of the concatenated leaf text encoded as `input`; `None` when
+/// ISO-8859-1 cannot carry it.
+pub(super) fn md5_of_text(text: &str, input: HashInput) -> Option<String> {
     match input {
-        HashInput::Utf8 => {
-            let text: String = leaves.iter().map(|(_, t)| t.as_str()).collect();
-            Ok(md5_hex(text.as_bytes()))
-        }
+        HashInput::Utf8 => Some(md5_hex(text.as_bytes())),
         HashInput::Latin1 => {
-            let mut bytes = Vec::new();
-            for (element, text) in leaves {
-                for c in text.chars() {
-                    let b = u8::try_from(u32::from(c)).map_err(|_| TissError::NotLatin1 {
-                        element: element.clone(),
-                    })?;
-                    bytes.push(b);
-                }
-            }
-            Ok(md5_hex(&bytes))
+            let bytes: Option<Vec<u8>> = text.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+            Some(md5_hex(&bytes?))
         }
     }
+}
+
+fn hash_leaves(leaves: &[(String, String)], input: HashInput) -> Result<String, TissError> {
+    let text: String = leaves.iter().map(|(_, t)| t.as_str()).collect();
+    md5_of_text(&text, input).ok_or_else(|| {
+        // Name the first field ISO-8859-1 cannot carry.
+        let element = leaves
+            .iter()
+            .find(|(_, t)| t.chars().any(|c| u32::from(c) > 0xff))
+            .map(|(e, _)| e.clone())
+            .unwrap_or_default();
+        TissError::NotLatin1 { element }
+    })
 }
 
 /// The epilogue hash of a message's text.

@@ -9,7 +9,7 @@
 use jiff::civil::{Date, DateTime};
 
 use super::domains;
-use super::hash::{HashInput, TissError, epilogue_hash};
+use super::hash::{HashInput, TissError, md5_of_text};
 
 /// Most guides a lote may carry (all of one type).
 pub const MAX_GUIDES: usize = 100;
@@ -70,9 +70,11 @@ pub struct ConsultaGuide {
     pub value_centavos: i64,
 }
 
-/// Checks one field and writes the XML, remembering where it is (for errors).
+/// Writes the XML and keeps the text of every leaf written, in order: the epilogue hash is
+/// computed from exactly what was written.
 struct Writer {
     out: String,
+    leaves: String,
 }
 
 fn invalid(field: &str, reason: &'static str) -> TissError {
@@ -165,6 +167,7 @@ impl Writer {
     }
 
     fn leaf(&mut self, name: &str, value: &str) {
+        self.leaves.push_str(value);
         self.open(name);
         self.out.push_str(&escape(value));
         self.close(name);
@@ -194,7 +197,10 @@ pub fn lote_consultas(header: &LoteHeader, guides: &[ConsultaGuide]) -> Result<V
         &header.provider_code,
         14,
     )?;
-    let mut w = Writer { out: String::new() };
+    let mut w = Writer {
+        out: String::new(),
+        leaves: String::new(),
+    };
     w.out.push_str(
         "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\
          <ans:mensagemTISS xmlns:ans=\"http://www.ans.gov.br/padroes/tiss/schemas\">",
@@ -240,11 +246,10 @@ pub fn lote_consultas(header: &LoteHeader, guides: &[ConsultaGuide]) -> Result<V
     w.close("guiasTISS");
     w.close("loteGuias");
     w.close("prestadorParaOperadora");
-    let body_end = w.out.len();
-    w.out
-        .push_str("<ans:epilogo><ans:hash></ans:hash></ans:epilogo></ans:mensagemTISS>");
-    let hash = epilogue_hash(&w.out, header.hash_input)?;
-    w.out.truncate(body_end);
+    // Every value was checked to be ISO-8859-1 text, so both encodings can carry it.
+    let hash = md5_of_text(&w.leaves, header.hash_input).ok_or(TissError::NotLatin1 {
+        element: "mensagemTISS".to_owned(),
+    })?;
     w.out.push_str("<ans:epilogo><ans:hash>");
     w.out.push_str(&hash);
     w.out.push_str("</ans:hash></ans:epilogo></ans:mensagemTISS>");
