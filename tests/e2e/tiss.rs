@@ -1,41 +1,22 @@
-//! TISS messages against the official schema (issue 6): every generated lote must pass
-//! `xmllint --schema tissV4_01_00.xsd` (the ANS schemas, vendored unchanged in
-//! `shared-model/src/billing/tiss/schema/`), including property-generated ones with odd but
-//! legal data: accents, maximum lengths, 100 guides.
-
-use std::path::{Path, PathBuf};
-use std::process::Command;
+//! TISS messages against the official schema (issue 6): every generated lote, of each of the five
+//! guide types, must pass `xmllint --schema tissV4_01_00.xsd` (the ANS schemas, vendored
+//! unchanged in `shared-model/src/billing/tiss/schema/`), including property-generated ones with
+//! odd but legal data: accents, markup characters, maximum lengths, 100 guides.
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
+use shared_model::ErrorCode;
+use shared_model::billing::tiss::xsd::{XsdError, check_schema};
 use shared_model::billing::tiss::{
-    ConsultaGuide, HashInput, LoteHeader, MAX_GUIDES, TissProfessional, domains, lote_consultas,
-    message_hashes,
+    Authorization, Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind,
+    HashInput, HonorariosGuide, InternacaoGuide, LoteHeader, MAX_GUIDES, OdontoExecutor, OdontoGuide,
+    OdontoItem, Procedure, ProfessionalCode, SadtGuide, SiteCode, TeamMember, TissProfessional,
+    ToothOrRegion, domains, lote, message_hashes,
 };
 
-fn schema() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared-model/src/billing/tiss/schema/tissV4_01_00.xsd")
-}
-
-/// Runs xmllint on `bytes`; `Err` with its report when the schema refuses them.
-fn xsd_check(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), String> {
-    let file = dir.join(name);
-    std::fs::write(&file, bytes).expect("write lote");
-    let out = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(schema())
-        .arg(&file)
-        .output()
-        .expect("xmllint (libxml2-utils, installed by scripts/setup-system.sh)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
-}
-
-/// Text of 1..=max characters from ISO-8859-1 letters (accents included), digits and spaces,
-/// not blank at either end.
+/// Text of 1..=max characters from ISO-8859-1 letters (accents included), digits, spaces and
+/// markup characters, not blank at either end.
 fn latin1_text(max: usize) -> impl Strategy<Value = String> {
     proptest::string::string_regex(&format!(
         "[A-Za-zÀ-ÖØ-öø-ÿ0-9ºª&<>'\"][A-Za-zÀ-ÖØ-öø-ÿ0-9 .,&<>'\"ºª-]{{0,{}}}",
@@ -50,52 +31,541 @@ fn pick(list: &'static [&'static str]) -> impl Strategy<Value = String> {
     proptest::sample::select(list).prop_map(str::to_owned)
 }
 
-fn guide() -> impl Strategy<Value = ConsultaGuide> {
+fn day() -> impl Strategy<Value = jiff::civil::Date> {
+    (1900i16..2100, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| jiff::civil::date(y, m, d))
+}
+
+fn time() -> impl Strategy<Value = jiff::civil::Time> {
+    (0i8..24, 0i8..60, 0i8..60).prop_map(|(h, m, s)| jiff::civil::time(h, m, s, 0))
+}
+
+fn professional() -> impl Strategy<Value = TissProfessional> {
     (
-        (latin1_text(20), latin1_text(20), any::<bool>(), "[0-9]{7}"),
-        (
-            latin1_text(70),
-            pick(domains::COUNCILS),
-            latin1_text(15),
-            pick(domains::UFS),
-            pick(domains::CBOS),
+        latin1_text(70),
+        pick(domains::COUNCILS),
+        latin1_text(15),
+        pick(domains::UFS),
+        pick(domains::CBOS),
+    )
+        .prop_map(|(name, council, council_number, uf, cbo)| TissProfessional {
+            name,
+            council,
+            council_number,
+            uf,
+            cbo,
+        })
+}
+
+fn beneficiary() -> impl Strategy<Value = Beneficiary> {
+    (latin1_text(20), any::<bool>()).prop_map(|(card, newborn)| Beneficiary { card, newborn })
+}
+
+fn contractor() -> impl Strategy<Value = Contractor> {
+    prop_oneof![
+        latin1_text(14).prop_map(Contractor::OperatorCode),
+        "[0-9]{11}".prop_map(Contractor::Cpf),
+        "[0-9]{14}".prop_map(Contractor::Cnpj),
+    ]
+}
+
+fn procedure() -> impl Strategy<Value = Procedure> {
+    prop_oneof![
+        ("[0-9]{8}", latin1_text(150)).prop_map(|(code, description)| Procedure {
+            table: "22".to_owned(),
+            code,
+            description,
+        }),
+        (pick(&["00", "90", "98"]), latin1_text(10), latin1_text(150)).prop_map(
+            |(table, code, description)| {
+                Procedure {
+                    table,
+                    code,
+                    description,
+                }
+            }
         ),
+    ]
+}
+
+fn team_member(participation_required: bool) -> impl Strategy<Value = TeamMember> {
+    (
+        pick(domains::PARTICIPATIONS),
+        any::<bool>(),
+        prop_oneof![
+            latin1_text(14).prop_map(ProfessionalCode::OperatorCode),
+            "[0-9]{11}".prop_map(ProfessionalCode::Cpf),
+        ],
+        professional(),
+    )
+        .prop_map(move |(role, with_role, code, professional)| TeamMember {
+            participation: (with_role || participation_required).then_some(role),
+            code,
+            professional,
+        })
+}
+
+/// Executed procedures numbered 1..=n; the team has `min_team..=2` members.
+fn executed(
+    n: std::ops::RangeInclusive<usize>,
+    min_team: usize,
+    roles: bool,
+) -> impl Strategy<Value = Vec<ExecutedProcedure>> {
+    proptest::collection::vec(
+        (
+            day(),
+            proptest::option::of((time(), time())),
+            procedure(),
+            1u32..=999,
+            proptest::option::of(pick(&["1", "2", "3"])),
+            proptest::option::of(pick(&["1", "2", "3"])),
+            0u16..=999,
+            0i64..=10_000,
+            proptest::collection::vec(team_member(roles), min_team..=2),
+        ),
+        n,
+    )
+    .prop_map(|items| {
+        items
+            .into_iter()
+            .enumerate()
+            .map(
+                |(i, (date, times, procedure, quantity, access_route, technique, factor, unit, team))| {
+                    let (start, end) = match times {
+                        Some((a, b)) => (Some(a.min(b)), Some(a.max(b))),
+                        None => (None, None),
+                    };
+                    ExecutedProcedure {
+                        sequence: u16::try_from(i + 1).expect("few items"),
+                        date,
+                        start,
+                        end,
+                        procedure,
+                        quantity,
+                        access_route,
+                        technique,
+                        factor_hundredths: factor,
+                        unit_centavos: unit,
+                        team,
+                    }
+                },
+            )
+            .collect()
+    })
+}
+
+/// Expenses numbered after `first`, each maybe linked to a procedure `1..=procedures`.
+fn expenses(n: std::ops::RangeInclusive<usize>) -> impl Strategy<Value = Vec<Expense>> {
+    proptest::collection::vec(
+        (
+            pick(domains::EXPENSE_KINDS),
+            day(),
+            pick(&["18", "19", "20"]),
+            "[0-9]{8}",
+            latin1_text(150),
+            1i64..=9_999_999,
+            pick(domains::UNITS_OF_MEASURE),
+            0u16..=999,
+            0i64..=10_000,
+            proptest::option::of(latin1_text(15)),
+            any::<bool>(),
+        ),
+        n,
+    )
+    .prop_map(|items| {
+        items
+            .into_iter()
+            .map(
+                |(
+                    kind,
+                    date,
+                    table,
+                    code,
+                    description,
+                    quantity,
+                    unit_of_measure,
+                    factor,
+                    unit,
+                    anvisa,
+                    linked,
+                )| {
+                    Expense {
+                        sequence: 0,
+                        kind,
+                        date,
+                        item: Procedure {
+                            table,
+                            code,
+                            description,
+                        },
+                        quantity_ten_thousandths: quantity,
+                        unit_of_measure,
+                        factor_hundredths: factor,
+                        unit_centavos: unit,
+                        anvisa,
+                        linked_item: linked.then_some(1),
+                    }
+                },
+            )
+            .collect()
+    })
+}
+
+/// Numbers expenses after the procedures; links only when a procedure exists.
+fn number_expenses(procedures: usize, mut expenses: Vec<Expense>) -> Vec<Expense> {
+    for (i, e) in expenses.iter_mut().enumerate() {
+        e.sequence = u16::try_from(procedures + i + 1).expect("few items");
+        if procedures == 0 {
+            e.linked_item = None;
+        }
+    }
+    expenses
+}
+
+fn consulta() -> impl Strategy<Value = Guide> {
+    (
+        (beneficiary(), contractor(), "[0-9]{7}", professional()),
         (
             pick(domains::ACCIDENTS),
             pick(domains::REGIMES),
             pick(domains::CONSULTATION_TYPES),
+            day(),
         ),
-        (1900i16..2100, 1i8..=12, 1i8..=28, "[0-9]{8}", 0i64..=99_999_999),
+        (
+            "[0-9]{8}",
+            0i64..=99_999_999,
+            proptest::option::of(latin1_text(500)),
+        ),
     )
         .prop_map(
             |(
-                (number, card, newborn, cnes),
-                (name, council, council_number, uf, cbo),
-                (accident, regime, kind),
-                (y, m, d, procedure, value),
+                (beneficiary, executor, cnes, professional),
+                (accident, regime, kind, date),
+                (procedure, value, notes),
             )| {
-                ConsultaGuide {
-                    number,
-                    card,
-                    newborn,
+                Guide::Consulta(ConsultaGuide {
+                    number: String::new(),
+                    beneficiary,
+                    executor,
                     cnes,
-                    professional: TissProfessional {
-                        name,
-                        council,
-                        council_number,
-                        uf,
-                        cbo,
-                    },
+                    professional,
                     accident,
                     regime,
-                    date: jiff::civil::date(y, m, d),
+                    date,
                     consultation_type: kind,
                     table: "22".to_owned(),
                     procedure,
                     value_centavos: value,
-                }
+                    notes,
+                })
             },
         )
+}
+
+fn authorization() -> impl Strategy<Value = Authorization> {
+    (
+        proptest::option::of(latin1_text(20)),
+        day(),
+        latin1_text(20),
+        proptest::option::of(day()),
+    )
+        .prop_map(|(operator_guide, date, password, valid)| Authorization {
+            operator_guide,
+            date,
+            password: Some(password),
+            password_valid_until: valid,
+        })
+}
+
+fn sadt() -> impl Strategy<Value = Guide> {
+    (
+        (
+            proptest::option::of(latin1_text(20)),
+            proptest::option::of(authorization()),
+            beneficiary(),
+            contractor(),
+            latin1_text(70),
+            professional(),
+        ),
+        (
+            proptest::option::of(day()),
+            pick(&["1", "2"]),
+            proptest::option::of(latin1_text(500)),
+            contractor(),
+            "[0-9]{7}",
+        ),
+        (
+            pick(domains::SERVICE_TYPES),
+            pick(domains::ACCIDENTS),
+            proptest::option::of(pick(domains::CONSULTATION_TYPES)),
+            pick(domains::REGIMES),
+        ),
+        (
+            executed(0..=3, 0, false),
+            expenses(0..=3),
+            proptest::option::of(latin1_text(500)),
+        ),
+    )
+        .prop_filter("a procedure or an expense", |(_, _, _, (p, e, _))| {
+            !p.is_empty() || !e.is_empty()
+        })
+        .prop_map(
+            |(
+                (main_guide, authorization, beneficiary, requester, requester_name, requesting_professional),
+                (request_date, character, clinical_indication, executor, cnes),
+                (service_type, accident, consultation_type, regime),
+                (procedures, expenses, notes),
+            )| {
+                let expenses = number_expenses(procedures.len(), expenses);
+                Guide::SpSadt(SadtGuide {
+                    number: String::new(),
+                    main_guide,
+                    authorization,
+                    beneficiary,
+                    requester,
+                    requester_name,
+                    requesting_professional,
+                    request_date,
+                    character,
+                    clinical_indication,
+                    executor,
+                    cnes,
+                    service_type,
+                    accident,
+                    consultation_type,
+                    regime,
+                    procedures,
+                    expenses,
+                    notes,
+                })
+            },
+        )
+}
+
+fn honorarios() -> impl Strategy<Value = Guide> {
+    (
+        (
+            latin1_text(20),
+            proptest::option::of(latin1_text(20)),
+            proptest::option::of(latin1_text(20)),
+            beneficiary(),
+        ),
+        (
+            prop_oneof![
+                latin1_text(14).prop_map(SiteCode::OperatorCode),
+                "[0-9]{14}".prop_map(SiteCode::Cnpj)
+            ],
+            latin1_text(70),
+            "[0-9]{7}",
+            latin1_text(14),
+            "[0-9]{7}",
+        ),
+        (
+            day(),
+            0i64..60,
+            executed(1..=3, 1, true),
+            proptest::option::of(latin1_text(500)),
+            day(),
+        ),
+    )
+        .prop_map(
+            |(
+                (hospitalisation_guide, password, operator_guide, beneficiary),
+                (site, site_name, site_cnes, executor_code, executor_cnes),
+                (start, days, procedures, notes, issued),
+            )| {
+                Guide::Honorarios(HonorariosGuide {
+                    number: String::new(),
+                    hospitalisation_guide,
+                    password,
+                    operator_guide,
+                    beneficiary,
+                    site,
+                    site_name,
+                    site_cnes,
+                    executor_code,
+                    executor_cnes,
+                    billing_start: start,
+                    billing_end: start.checked_add(jiff::Span::new().days(days)).expect("date"),
+                    procedures,
+                    notes,
+                    issued,
+                })
+            },
+        )
+}
+
+/// 1 to 5 distinct faces, in any order.
+fn faces() -> impl Strategy<Value = String> {
+    proptest::sample::subsequence(vec!['O', 'L', 'M', 'V', 'D', 'I', 'P'], 1..=5)
+        .prop_shuffle()
+        .prop_map(|f| f.into_iter().collect())
+}
+
+fn odonto() -> impl Strategy<Value = Guide> {
+    let item = (
+        procedure(),
+        prop_oneof![
+            Just(None),
+            pick(domains::TEETH).prop_map(|t| Some(ToothOrRegion::Tooth(t))),
+            pick(domains::REGIONS).prop_map(|r| Some(ToothOrRegion::Region(r))),
+        ],
+        faces(),
+        1u32..=99,
+        0i64..=1_000_000,
+        proptest::option::of(0i64..=1_000_000),
+        any::<bool>(),
+        day(),
+    );
+    (
+        (
+            proptest::option::of(latin1_text(20)),
+            proptest::option::of(latin1_text(20)),
+            beneficiary(),
+            latin1_text(40),
+        ),
+        (
+            latin1_text(14),
+            latin1_text(70),
+            latin1_text(15),
+            pick(domains::UFS),
+            "[0-9]{7}",
+            pick(domains::CBOS),
+        ),
+        proptest::collection::vec(item, 1..=4),
+        (
+            proptest::option::of(day()),
+            pick(&["1", "2", "3", "4", "5"]),
+            pick(&["1", "4"]),
+            proptest::option::of(latin1_text(500)),
+        ),
+    )
+        .prop_map(
+            |(
+                (main_guide, operator_guide, beneficiary, plan),
+                (code, name, cro, uf, cnes, cbo),
+                items,
+                (treatment_end, service_type, billing_type, notes),
+            )| {
+                let items = items
+                    .into_iter()
+                    .enumerate()
+                    .map(
+                        |(i, (procedure, tooth, faces, quantity, unit, franchise, authorized, date))| {
+                            let faces = matches!(tooth, Some(ToothOrRegion::Tooth(_))).then_some(faces);
+                            OdontoItem {
+                                sequence: u16::try_from(i + 1).expect("few items"),
+                                procedure,
+                                tooth,
+                                faces,
+                                quantity,
+                                unit_centavos: unit,
+                                franchise_centavos: franchise,
+                                authorized,
+                                date,
+                            }
+                        },
+                    )
+                    .collect();
+                Guide::Odonto(OdontoGuide {
+                    number: String::new(),
+                    main_guide,
+                    operator_guide,
+                    beneficiary,
+                    plan,
+                    executor: OdontoExecutor {
+                        code,
+                        name,
+                        cro,
+                        uf,
+                        cnes,
+                        cbo,
+                    },
+                    items,
+                    treatment_end,
+                    service_type,
+                    billing_type,
+                    notes,
+                })
+            },
+        )
+}
+
+fn internacao() -> impl Strategy<Value = Guide> {
+    (
+        (
+            latin1_text(20),
+            authorization(),
+            beneficiary(),
+            contractor(),
+            "[0-9]{7}",
+        ),
+        (
+            pick(&["1", "2"]),
+            pick(&["1", "2", "3", "4"]),
+            day(),
+            time(),
+            0i64..90 * 24 * 60,
+            pick(&["1", "2", "3", "4", "5"]),
+            pick(&["1", "2", "3"]),
+        ),
+        (
+            proptest::collection::vec("[A-TV-Z][0-9]{2}[0-9]?", 0..=4),
+            pick(domains::ACCIDENTS),
+            pick(domains::DISCHARGE_REASONS),
+        ),
+        (
+            executed(0..=3, 0, true),
+            expenses(0..=3),
+            proptest::option::of(latin1_text(500)),
+        ),
+    )
+        .prop_filter("a procedure or an expense", |(_, _, _, (p, e, _))| {
+            !p.is_empty() || !e.is_empty()
+        })
+        .prop_map(
+            |(
+                (request_guide, authorization, beneficiary, executor, cnes),
+                (character, billing_type, day, at, minutes, kind, regime),
+                (diagnoses, accident, discharge_reason),
+                (procedures, expenses, notes),
+            )| {
+                let start = day.to_datetime(at);
+                let end = start
+                    .checked_add(jiff::Span::new().minutes(minutes))
+                    .expect("date");
+                let expenses = number_expenses(procedures.len(), expenses);
+                Guide::ResumoInternacao(InternacaoGuide {
+                    number: String::new(),
+                    request_guide,
+                    authorization,
+                    beneficiary,
+                    executor,
+                    cnes,
+                    character,
+                    billing_type,
+                    billing_start: start,
+                    billing_end: end,
+                    hospitalisation_type: kind,
+                    hospitalisation_regime: regime,
+                    diagnoses,
+                    accident,
+                    discharge_reason,
+                    procedures,
+                    expenses,
+                    notes,
+                })
+            },
+        )
+}
+
+fn set_number(guide: &mut Guide, number: String) {
+    match guide {
+        Guide::Consulta(g) => g.number = number,
+        Guide::SpSadt(g) => g.number = number,
+        Guide::Honorarios(g) => g.number = number,
+        Guide::Odonto(g) => g.number = number,
+        Guide::ResumoInternacao(g) => g.number = number,
+    }
 }
 
 fn header(n: u64, hash_input: HashInput) -> LoteHeader {
@@ -109,31 +579,34 @@ fn header(n: u64, hash_input: HashInput) -> LoteHeader {
     }
 }
 
-#[test]
-fn generated_consulta_lotes_pass_the_official_schema() {
-    let dir = tempfile::tempdir().unwrap();
+/// Generates `cases` lotes of guides from `guide`, and checks each against the schema and
+/// its own hash.
+fn lotes_pass_the_schema(kind: GuideKind, guide: impl Strategy<Value = Guide>, cases: u32) {
     let mut runner = TestRunner::new(Config {
-        cases: 60,
+        cases,
         failure_persistence: None,
         ..Config::default()
     });
     let lotes = (
-        proptest::collection::vec(guide(), 1..=12),
+        proptest::collection::vec(guide, 1..=6),
         any::<bool>(),
         1u64..999_999_999_999,
+        "[A-Za-z0-9]{0,12}",
     );
-    let n = std::cell::Cell::new(0u32);
     runner
-        .run(&lotes, |(guides, latin1, number)| {
-            n.set(n.get() + 1);
+        .run(&lotes, |(mut guides, latin1, number, suffix)| {
+            for (i, g) in guides.iter_mut().enumerate() {
+                prop_assert_eq!(g.kind(), kind);
+                set_number(g, format!("{}{suffix}", i + 1));
+            }
             let input = if latin1 {
                 HashInput::Latin1
             } else {
                 HashInput::Utf8
             };
-            let bytes = lote_consultas(&header(number, input), &guides)
+            let bytes = lote(&header(number, input), &guides)
                 .map_err(|e| TestCaseError::fail(format!("refused legal input: {e}")))?;
-            xsd_check(dir.path(), &format!("lote-{}.xml", n.get()), &bytes).map_err(TestCaseError::fail)?;
+            check_schema(&bytes).map_err(|e| TestCaseError::fail(format!("{e}: {e:?}")))?;
             let h = message_hashes(&bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(h.matches, Some(if latin1 { "iso_8859_1" } else { "utf8" }));
             Ok(())
@@ -142,47 +615,294 @@ fn generated_consulta_lotes_pass_the_official_schema() {
 }
 
 #[test]
-fn a_full_lote_of_maximum_length_fields_passes_the_official_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let long = |n: usize| "Ç".repeat(n);
-    let guide = ConsultaGuide {
-        number: "9".repeat(20),
-        card: long(20),
-        newborn: true,
-        cnes: "9999999".to_owned(),
-        professional: TissProfessional {
-            name: format!("Dra. {}", long(65)),
-            council: "06".to_owned(),
-            council_number: "123456789012345".to_owned(),
-            uf: "98".to_owned(),
-            cbo: "999999".to_owned(),
-        },
-        accident: "0".to_owned(),
-        regime: "05".to_owned(),
-        date: jiff::civil::date(2026, 2, 28),
-        consultation_type: "4".to_owned(),
-        table: "22".to_owned(),
-        procedure: "10101012".to_owned(),
-        value_centavos: 99_999_999,
-    };
-    let guides = vec![guide; MAX_GUIDES];
-    let bytes = lote_consultas(&header(999_999_999_999, HashInput::Utf8), &guides).unwrap();
-    xsd_check(dir.path(), "cheio.xml", &bytes).unwrap();
-    // The schema itself refuses a 101st guide: the generator refuses first.
-    let mut more = guides.clone();
-    more.push(more[0].clone());
-    assert!(lote_consultas(&header(1, HashInput::Utf8), &more).is_err());
+fn generated_consulta_lotes_pass_the_official_schema() {
+    lotes_pass_the_schema(GuideKind::Consulta, consulta(), 30);
 }
 
 #[test]
-fn the_fixture_lote_passes_the_vendored_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    xsd_check(
-        dir.path(),
-        "consulta.xml",
-        include_bytes!("../../shared-model/src/billing/tiss/testdata/consulta.xml"),
-    )
+fn generated_sp_sadt_lotes_pass_the_official_schema() {
+    lotes_pass_the_schema(GuideKind::SpSadt, sadt(), 30);
+}
+
+#[test]
+fn generated_honorarios_lotes_pass_the_official_schema() {
+    lotes_pass_the_schema(GuideKind::Honorarios, honorarios(), 30);
+}
+
+#[test]
+fn generated_odonto_lotes_pass_the_official_schema() {
+    lotes_pass_the_schema(GuideKind::Odonto, odonto(), 30);
+}
+
+#[test]
+fn generated_resumo_internacao_lotes_pass_the_official_schema() {
+    lotes_pass_the_schema(GuideKind::ResumoInternacao, internacao(), 30);
+}
+
+/// A lote of 100 SP/SADT guides with every text field at its maximum length.
+pub fn full_sadt_lote() -> Vec<Guide> {
+    let long = |n: usize| "Ç".repeat(n);
+    let member = TeamMember {
+        participation: Some("12".to_owned()),
+        code: ProfessionalCode::Cpf("12345678909".to_owned()),
+        professional: TissProfessional {
+            name: long(70),
+            council: "06".to_owned(),
+            council_number: long(15),
+            uf: "98".to_owned(),
+            cbo: "999999".to_owned(),
+        },
+    };
+    let procedure = ExecutedProcedure {
+        sequence: 1,
+        date: jiff::civil::date(2026, 2, 28),
+        start: Some(jiff::civil::time(8, 0, 0, 0)),
+        end: Some(jiff::civil::time(9, 30, 0, 0)),
+        procedure: Procedure {
+            table: "22".to_owned(),
+            code: "40301630".to_owned(),
+            description: long(150),
+        },
+        quantity: 999,
+        access_route: Some("1".to_owned()),
+        technique: Some("3".to_owned()),
+        factor_hundredths: 999,
+        unit_centavos: 10_000,
+        team: vec![member.clone(), member],
+    };
+    let expense = Expense {
+        sequence: 2,
+        kind: "08".to_owned(),
+        date: jiff::civil::date(2026, 2, 28),
+        item: Procedure {
+            table: "19".to_owned(),
+            code: "70000000".to_owned(),
+            description: long(150),
+        },
+        quantity_ten_thousandths: 9_999_999,
+        unit_of_measure: "061".to_owned(),
+        factor_hundredths: 999,
+        unit_centavos: 10_000,
+        anvisa: Some(long(15)),
+        linked_item: Some(1),
+    };
+    (0..MAX_GUIDES)
+        .map(|i| {
+            Guide::SpSadt(SadtGuide {
+                number: format!("{:020}", i + 1),
+                main_guide: Some(long(20)),
+                authorization: Some(Authorization {
+                    operator_guide: Some(long(20)),
+                    date: jiff::civil::date(2026, 2, 1),
+                    password: Some(long(20)),
+                    password_valid_until: Some(jiff::civil::date(2026, 3, 1)),
+                }),
+                beneficiary: Beneficiary {
+                    card: long(20),
+                    newborn: true,
+                },
+                requester: Contractor::OperatorCode(long(14)),
+                requester_name: long(70),
+                requesting_professional: TissProfessional {
+                    name: long(70),
+                    council: "15".to_owned(),
+                    council_number: long(15),
+                    uf: "53".to_owned(),
+                    cbo: "225125".to_owned(),
+                },
+                request_date: Some(jiff::civil::date(2026, 2, 27)),
+                character: "2".to_owned(),
+                clinical_indication: Some(long(500)),
+                executor: Contractor::Cnpj("12345678000195".to_owned()),
+                cnes: "9999999".to_owned(),
+                service_type: "23".to_owned(),
+                accident: "0".to_owned(),
+                consultation_type: Some("4".to_owned()),
+                regime: "05".to_owned(),
+                procedures: vec![procedure.clone()],
+                expenses: vec![expense.clone()],
+                notes: Some(long(500)),
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn a_full_lote_of_maximum_length_fields_passes_the_official_schema() {
+    let guides = full_sadt_lote();
+    let bytes = lote(&header(999_999_999_999, HashInput::Utf8), &guides).unwrap();
+    check_schema(&bytes).unwrap();
+    // The schema itself refuses a 101st guide: the generator refuses first.
+    let mut more = guides.clone();
+    let mut extra = more[0].clone();
+    set_number(&mut extra, "extra".to_owned());
+    more.push(extra);
+    assert_eq!(
+        lote(&header(1, HashInput::Utf8), &more).unwrap_err().code(),
+        "tiss.too_many_guides"
+    );
+}
+
+#[test]
+fn the_fixture_lote_passes_the_vendored_schema_and_a_broken_one_does_not() {
+    check_schema(include_bytes!(
+        "../../shared-model/src/billing/tiss/testdata/consulta.xml"
+    ))
     .unwrap();
-    // And a broken one does not: the check can fail.
-    assert!(xsd_check(dir.path(), "ruim.xml", b"<?xml version=\"1.0\"?><ans:mensagemTISS xmlns:ans=\"http://www.ans.gov.br/padroes/tiss/schemas\"/>").is_err());
+    let broken = b"<?xml version=\"1.0\"?><ans:mensagemTISS xmlns:ans=\"http://www.ans.gov.br/padroes/tiss/schemas\"/>";
+    match check_schema(broken) {
+        Err(XsdError::Invalid(issues)) => assert!(!issues.is_empty()),
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+    // A value the schema refuses is reported by line and element, without the value.
+    let fixture = String::from_utf8_lossy(include_bytes!(
+        "../../shared-model/src/billing/tiss/testdata/consulta.xml"
+    ))
+    .replace("<ans:UF>35</ans:UF>", "<ans:UF>SP</ans:UF>");
+    match check_schema(fixture.as_bytes()) {
+        Err(XsdError::Invalid(issues)) => {
+            assert_eq!(issues[0].element.as_deref(), Some("UF"), "{issues:?}");
+            assert!(issues[0].line.is_some());
+            assert!(!issues[0].rule.contains("'SP'"), "{issues:?}");
+        }
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+}
+
+/// Bad input the issue names: each a clear error naming the field, nothing written.
+#[test]
+fn bad_guides_are_refused_by_field() {
+    let mut guides = full_sadt_lote();
+    guides.truncate(2);
+    let Guide::SpSadt(base) = guides[0].clone() else {
+        unreachable!()
+    };
+    let h = header(7, HashInput::Utf8);
+    let refuse = |g: SadtGuide| lote(&h, &[Guide::SpSadt(g)]).unwrap_err();
+
+    let err = refuse(SadtGuide {
+        executor: Contractor::Cnpj("12ABC34501DE35".to_owned()),
+        ..base.clone()
+    });
+    assert_eq!(err.code(), "tiss.alphanumeric_cnpj");
+    assert!(
+        err.to_string()
+            .contains("guia[1].contratadoExecutante.cnpjContratado"),
+        "{err}"
+    );
+
+    let err = refuse(SadtGuide {
+        beneficiary: Beneficiary {
+            card: String::new(),
+            newborn: false,
+        },
+        ..base.clone()
+    });
+    assert!(
+        err.to_string()
+            .contains("guia[1].dadosBeneficiario.numeroCarteira"),
+        "{err}"
+    );
+
+    let mut unknown = base.clone();
+    unknown.procedures[0].procedure.code = "4030163".to_owned();
+    let err = refuse(unknown);
+    assert!(
+        err.to_string()
+            .contains("procedimentosExecutados[1].procedimento.codigoProcedimento"),
+        "{err}"
+    );
+
+    let mut dangling = base.clone();
+    dangling.expenses[0].linked_item = Some(9);
+    assert!(
+        refuse(dangling)
+            .to_string()
+            .contains("outrasDespesas[1].itemVinculado")
+    );
+
+    let mut repeated = base.clone();
+    repeated.expenses[0].sequence = 1;
+    assert!(refuse(repeated).to_string().contains("sequencialItem"));
+
+    let empty = SadtGuide {
+        procedures: vec![],
+        expenses: vec![],
+        ..base.clone()
+    };
+    assert!(refuse(empty).to_string().contains("procedimentosExecutados"));
+
+    let mixed = vec![
+        guides[0].clone(),
+        Guide::Consulta(ConsultaGuide {
+            number: "C1".to_owned(),
+            beneficiary: base.beneficiary.clone(),
+            executor: Contractor::OperatorCode("1".to_owned()),
+            cnes: "1234567".to_owned(),
+            professional: base.requesting_professional.clone(),
+            accident: "9".to_owned(),
+            regime: "01".to_owned(),
+            date: jiff::civil::date(2026, 1, 1),
+            consultation_type: "1".to_owned(),
+            table: "22".to_owned(),
+            procedure: "10101012".to_owned(),
+            value_centavos: 1,
+            notes: None,
+        }),
+    ];
+    let err = lote(&h, &mixed).unwrap_err();
+    assert_eq!(err.code(), "tiss.mixed_guide_types");
+    assert!(err.to_string().contains("Guia de Consulta"), "{err}");
+}
+
+#[test]
+fn odonto_faces_teeth_and_regions_are_checked() {
+    let mut runner = TestRunner::new(Config {
+        cases: 1,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let tree = odonto().new_tree(&mut runner).unwrap();
+    let Guide::Odonto(mut g) = tree.current() else {
+        unreachable!()
+    };
+    g.number = "O1".to_owned();
+    g.items.truncate(1);
+    g.items[0].tooth = Some(ToothOrRegion::Tooth("36".to_owned()));
+    let h = header(8, HashInput::Utf8);
+    for (faces, ok) in [
+        ("OM", true),
+        ("OLMVD", true),
+        ("om", false),
+        ("OO", false),
+        ("X", false),
+        ("OLMVDI", false),
+    ] {
+        g.items[0].faces = Some(faces.to_owned());
+        let result = lote(&h, &[Guide::Odonto(g.clone())]);
+        assert_eq!(result.is_ok(), ok, "{faces}: {result:?}");
+        if let Ok(bytes) = result {
+            check_schema(&bytes).unwrap();
+        }
+    }
+    for (tooth, ok) in [
+        ("11", true),
+        ("19", true),
+        ("85", true),
+        ("89", true),
+        ("10", false),
+        ("56", false),
+        ("90", false),
+    ] {
+        g.items[0].faces = None;
+        g.items[0].tooth = Some(ToothOrRegion::Tooth(tooth.to_owned()));
+        assert_eq!(lote(&h, &[Guide::Odonto(g.clone())]).is_ok(), ok, "{tooth}");
+    }
+    g.items[0].tooth = Some(ToothOrRegion::Region("ZZ".to_owned()));
+    assert!(
+        lote(&h, &[Guide::Odonto(g)])
+            .unwrap_err()
+            .to_string()
+            .contains("codRegiao")
+    );
 }

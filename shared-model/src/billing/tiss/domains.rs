@@ -47,6 +47,87 @@ pub const REGIMES: &[&str] = &["01", "02", "03", "04", "05"];
 /// `dm_tipoConsulta`: 1 primeira, 2 seguimento, 3 pré-natal, 4 por encaminhamento.
 pub const CONSULTATION_TYPES: &[&str] = &["1", "2", "3", "4"];
 
+/// `dm_grauPart`: 00 cirurgião, 01–04 auxiliares, 05 instrumentador, 06 anestesista …
+/// 13 intensivista.
+pub const PARTICIPATIONS: &[&str] = &[
+    "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13",
+];
+
+/// `dm_tipoAtendimento` (SP/SADT): 01 remoção, 02 pequena cirurgia, 03 outras terapias,
+/// 04 consulta, 08 quimioterapia, 09 radioterapia, 10 TRS, 13 pequenos atendimentos, 23 exame.
+pub const SERVICE_TYPES: &[&str] = &["01", "02", "03", "04", "08", "09", "10", "13", "23"];
+
+/// `dm_outrasDespesas`: 01 gases medicinais, 02 medicamentos, 03 materiais, 05 diárias,
+/// 07 taxas e aluguéis, 08 OPME.
+pub const EXPENSE_KINDS: &[&str] = &["01", "02", "03", "05", "07", "08"];
+
+/// `dm_unidadeMedida`: `001` to `061` (036 unidade, 023 mL, 022 mg, 008 comprimido, 001 ampola).
+pub const UNITS_OF_MEASURE: &[&str] = &[
+    "001", "002", "003", "004", "005", "006", "007", "008", "009", "010", "011", "012", "013", "014", "015",
+    "016", "017", "018", "019", "020", "021", "022", "023", "024", "025", "026", "027", "028", "029", "030",
+    "031", "032", "033", "034", "035", "036", "037", "038", "039", "040", "041", "042", "043", "044", "045",
+    "046", "047", "048", "049", "050", "051", "052", "053", "054", "055", "056", "057", "058", "059", "060",
+    "061",
+];
+
+/// `dm_dente`: FDI permanent teeth 11–48 and deciduous 51–85, with the supernumerary x9 codes.
+pub const TEETH: &[&str] = &[
+    "11", "12", "13", "14", "15", "16", "17", "18", "19", "21", "22", "23", "24", "25", "26", "27", "28",
+    "29", "31", "32", "33", "34", "35", "36", "37", "38", "39", "41", "42", "43", "44", "45", "46", "47",
+    "48", "49", "51", "52", "53", "54", "55", "59", "61", "62", "63", "64", "65", "69", "71", "72", "73",
+    "74", "75", "79", "81", "82", "83", "84", "85", "89",
+];
+
+/// `dm_regiao`: regions of the mouth (AS arcada superior, HASD hemi-arco superior direito, …).
+pub const REGIONS: &[&str] = &[
+    "AB", "AI", "AS", "ASAI", "CL", "FLA", "FLI", "GI", "HAID", "HAIE", "HASD", "HASE", "LG", "LI", "LS",
+    "MA", "MJ", "PA", "PD", "PI", "PM", "PP", "PT", "RCID", "RCIE", "RCSD", "RCSE", "RII", "RIS", "RL", "RM",
+    "RMD", "RME", "RMID", "RMIE", "RMPD", "RMPE", "RMSD", "RMSE", "RP", "RPD", "RPE", "RPID", "RPIE", "RPSD",
+    "RPSE", "RSL", "RSMD", "RSME", "RV", "S1", "S2", "S3", "S4", "S5", "S6", "SI", "SM", "TP", "TU", "UV",
+];
+
+/// `dm_motivoSaida`: why a hospitalisation ended (11 alta curado … 67 óbito).
+pub const DISCHARGE_REASONS: &[&str] = &[
+    "11", "12", "14", "15", "16", "18", "19", "21", "22", "23", "24", "25", "26", "27", "28", "31", "32",
+    "41", "42", "43", "51", "61", "62", "63", "64", "65", "66", "67",
+];
+
+/// `dm_tipoGlosa` (TUSS table 38) as inclusive ranges of codes.
+pub const GLOSA_RANGES: &[(u16, u16)] = &[
+    (1001, 1025),
+    (1101, 1104),
+    (1201, 1218),
+    (1301, 1323),
+    (1401, 1438),
+    (1501, 1509),
+    (1601, 1615),
+    (1701, 1749),
+    (1801, 1840),
+    (1901, 1918),
+    (2001, 2015),
+    (2101, 2115),
+    (2201, 2213),
+    (2301, 2310),
+    (2401, 2424),
+    (2501, 2516),
+    (2601, 2614),
+    (2701, 2718),
+    (2801, 2822),
+    (2901, 2909),
+    (3001, 3098),
+    (3100, 3168),
+    (5001, 5062),
+];
+
+/// Whether `code` is a glosa code of TUSS table 38 (`dm_tipoGlosa`).
+#[must_use]
+pub fn is_glosa_code(code: &str) -> bool {
+    code.len() == 4
+        && code
+            .parse::<u16>()
+            .is_ok_and(|n| GLOSA_RANGES.iter().any(|(a, b)| (*a..=*b).contains(&n)))
+}
+
 /// The `dm_UF` code of a state: its IBGE number.
 #[must_use]
 pub fn uf_code(uf: Uf) -> &'static str {
@@ -156,11 +237,28 @@ mod tests {
             ("dm_indicadorAcidente", ACCIDENTS),
             ("dm_regimeAtendimento", REGIMES),
             ("dm_tipoConsulta", CONSULTATION_TYPES),
+            ("dm_grauPart", PARTICIPATIONS),
+            ("dm_tipoAtendimento", SERVICE_TYPES),
+            ("dm_outrasDespesas", EXPENSE_KINDS),
+            ("dm_unidadeMedida", UNITS_OF_MEASURE),
+            ("dm_dente", TEETH),
+            ("dm_regiao", REGIONS),
+            ("dm_motivoSaida", DISCHARGE_REASONS),
         ] {
             let mut ours: Vec<String> = list.iter().map(|s| (*s).to_owned()).collect();
             ours.sort();
             assert_eq!(ours, enumeration(name), "{name}");
         }
+        let mut glosas: Vec<String> = GLOSA_RANGES
+            .iter()
+            .flat_map(|(a, b)| *a..=*b)
+            .map(|n| n.to_string())
+            .collect();
+        // The schema also lists the empty string (an operator may leave the code blank).
+        glosas.push(String::new());
+        glosas.sort();
+        assert_eq!(glosas, enumeration("dm_tipoGlosa"));
+        assert!(is_glosa_code("1001") && is_glosa_code("5062") && !is_glosa_code("3099"));
         assert!(
             CBOS.windows(2).all(|w| w[0] < w[1]),
             "CBOS sorted, for binary search"

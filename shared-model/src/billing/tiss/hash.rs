@@ -35,6 +35,18 @@ pub enum TissError {
     EmptyLote,
     #[error("um lote leva no máximo 100 guias (este tem {count}); divida-o")]
     TooManyGuides { count: usize },
+    #[error("um lote leva guias de um só tipo; separe {first} e {other} em lotes diferentes")]
+    MixedGuideTypes {
+        first: &'static str,
+        other: &'static str,
+    },
+    #[error("campo {field}: o número da guia se repete no lote")]
+    DuplicateGuideNumber { field: String },
+    #[error(
+        "campo {field}: CNPJ alfanumérico não pode ser enviado no TISS 4.01.00 (o padrão só aceita \
+         CNPJ numérico); use o código do prestador na operadora"
+    )]
+    AlphanumericCnpj { field: String },
 }
 
 impl crate::ErrorCode for TissError {
@@ -47,6 +59,9 @@ impl crate::ErrorCode for TissError {
             TissError::InvalidField { .. } => "tiss.invalid_field",
             TissError::EmptyLote => "tiss.empty_lote",
             TissError::TooManyGuides { .. } => "tiss.too_many_guides",
+            TissError::MixedGuideTypes { .. } => "tiss.mixed_guide_types",
+            TissError::DuplicateGuideNumber { .. } => "tiss.duplicate_guide_number",
+            TissError::AlphanumericCnpj { .. } => "tiss.alphanumeric_cnpj",
         }
     }
 }

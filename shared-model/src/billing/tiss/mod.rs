@@ -2,8 +2,17 @@
 //! plans. Notes on the schema: `docs/tiss-4.01.00-notes.md`.
 
 pub mod domains;
+mod guides;
 mod hash;
 mod lote;
+mod write;
+#[cfg(feature = "xsd-check")]
+pub mod xsd;
 
+pub use guides::{
+    Authorization, Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind,
+    HonorariosGuide, InternacaoGuide, MAX_ITEMS, OdontoExecutor, OdontoGuide, OdontoItem, Procedure,
+    ProfessionalCode, SadtGuide, SiteCode, TeamMember, TissProfessional, ToothOrRegion,
+};
 pub use hash::{HashInput, MessageHashes, TissError, decode_message, epilogue_hash, message_hashes};
-pub use lote::{ConsultaGuide, LoteHeader, MAX_GUIDES, TissProfessional, lote_consultas};
+pub use lote::{LoteHeader, MAX_GUIDES, lote};
