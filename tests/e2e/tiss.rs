@@ -755,11 +755,15 @@ fn the_fixture_lote_passes_the_vendored_schema_and_a_broken_one_does_not() {
         other => panic!("expected a schema error, got {other:?}"),
     }
     // A value the schema refuses is reported by line and element, without the value.
-    let fixture = String::from_utf8_lossy(include_bytes!(
-        "../../shared-model/src/billing/tiss/testdata/consulta.xml"
-    ))
-    .replace("<ans:UF>35</ans:UF>", "<ans:UF>SP</ans:UF>");
-    match check_schema(fixture.as_bytes()) {
+    let fixture: Vec<u8> = include_bytes!("../../shared-model/src/billing/tiss/testdata/consulta.xml")
+        .iter()
+        .map(|&b| char::from(b))
+        .collect::<String>()
+        .replace("<ans:UF>35</ans:UF>", "<ans:UF>SP</ans:UF>")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    match check_schema(&fixture) {
         Err(XsdError::Invalid(issues)) => {
             assert_eq!(issues[0].element.as_deref(), Some("UF"), "{issues:?}");
             assert!(issues[0].line.is_some());
@@ -904,5 +908,257 @@ fn odonto_faces_teeth_and_regions_are_checked() {
             .unwrap_err()
             .to_string()
             .contains("codRegiao")
+    );
+}
+
+/// The SP/SADT guide of the notes' §8.2 sample: a physiotherapy session ×2 and an electrode.
+fn physiotherapy_guide() -> SadtGuide {
+    let professional = TissProfessional {
+        name: "José Araújo".to_owned(),
+        council: "05".to_owned(),
+        council_number: "123456-F".to_owned(),
+        uf: "35".to_owned(),
+        cbo: "223605".to_owned(),
+    };
+    SadtGuide {
+        number: "2".to_owned(),
+        main_guide: None,
+        authorization: None,
+        beneficiary: Beneficiary {
+            card: "0001234500012".to_owned(),
+            newborn: false,
+        },
+        requester: Contractor::OperatorCode("123456".to_owned()),
+        requester_name: "Clínica Exemplo Ltda".to_owned(),
+        requesting_professional: professional.clone(),
+        request_date: None,
+        character: "1".to_owned(),
+        clinical_indication: None,
+        executor: Contractor::OperatorCode("123456".to_owned()),
+        cnes: "1234567".to_owned(),
+        service_type: "03".to_owned(),
+        accident: "9".to_owned(),
+        consultation_type: None,
+        regime: "01".to_owned(),
+        procedures: vec![ExecutedProcedure {
+            sequence: 1,
+            date: jiff::civil::date(2024, 5, 9),
+            start: None,
+            end: None,
+            procedure: Procedure {
+                table: "22".to_owned(),
+                code: "20103069".to_owned(),
+                description: "Sessão de fisioterapia".to_owned(),
+            },
+            quantity: 2,
+            access_route: None,
+            technique: None,
+            factor_hundredths: 100,
+            unit_centavos: 4_000,
+            team: vec![TeamMember {
+                participation: None,
+                code: ProfessionalCode::OperatorCode("77".to_owned()),
+                professional,
+            }],
+        }],
+        expenses: vec![Expense {
+            sequence: 2,
+            kind: "03".to_owned(),
+            date: jiff::civil::date(2024, 5, 9),
+            item: Procedure {
+                table: "19".to_owned(),
+                code: "70000000".to_owned(),
+                description: "Eletrodo descartável".to_owned(),
+            },
+            quantity_ten_thousandths: 10_000,
+            unit_of_measure: "036".to_owned(),
+            factor_hundredths: 100,
+            unit_centavos: 1_250,
+            anvisa: None,
+            linked_item: Some(1),
+        }],
+        notes: None,
+    }
+}
+
+fn clinic_at_operator() -> shared_model::billing::tiss::ExpectedParties {
+    shared_model::billing::tiss::ExpectedParties {
+        registro_ans: "123456".to_owned(),
+        provider_code: "123456".to_owned(),
+        provider_document: None,
+    }
+}
+
+/// Round trip: a lote we generate, the operator's demonstrativo for it (a file built from the
+/// XSD, checked against it), its glosas attached to the lote's items, and the recurso for them,
+/// which passes the schema too.
+#[test]
+fn a_demonstrativo_s_glosas_attach_to_the_lote_and_the_recurso_passes_the_schema() {
+    use shared_model::billing::tiss::{
+        ContestedGuide, ContestedItem, GlosaLevel, GuideContest, Recurso, RecursoObject, parse_return,
+        recurso_glosa,
+    };
+    let guide = physiotherapy_guide();
+    let header = LoteHeader {
+        transaction: 2,
+        lote: 2,
+        made_at: jiff::civil::date(2024, 5, 10).at(14, 30, 0, 0),
+        provider_code: "123456".to_owned(),
+        registro_ans: "123456".to_owned(),
+        hash_input: HashInput::Utf8,
+    };
+    let sent = lote(&header, &[Guide::SpSadt(guide.clone())]).unwrap();
+    check_schema(&sent).unwrap();
+
+    let file = include_bytes!("../../shared-model/src/billing/tiss/testdata/retorno-demonstrativo.xml");
+    check_schema(file).unwrap();
+    let analysis = parse_return(file, &clinic_at_operator()).unwrap();
+    let glosas = analysis.glosas("2");
+    assert_eq!(glosas.len(), 2);
+
+    // Each glosa names an item of the guide we sent, for no more than the item's total.
+    let mut contested = Vec::new();
+    for g in &glosas {
+        assert_eq!(
+            (g.level, g.lote.as_str(), g.guide.as_deref()),
+            (GlosaLevel::Item, "2", Some("2"))
+        );
+        let sequence = g.item.unwrap();
+        let (procedure, total, date) =
+            if let Some(p) = guide.procedures.iter().find(|p| p.sequence == sequence) {
+                (p.procedure.clone(), p.total_centavos(), p.date)
+            } else {
+                let e = guide
+                    .expenses
+                    .iter()
+                    .find(|e| e.sequence == sequence)
+                    .expect("the glosa's item is in the guide");
+                (e.item.clone(), e.total_centavos(), e.date)
+            };
+        assert!(g.centavos.unwrap() <= total);
+        contested.push(ContestedItem {
+            sequence,
+            start: date,
+            end: None,
+            procedure,
+            participation: None,
+            glosa_code: g.code.clone(),
+            centavos: g.centavos.unwrap(),
+            justification: "Procedimento autorizado e realizado conforme pedido médico; segue laudo em anexo."
+                .to_owned(),
+        });
+    }
+    let recurso = Recurso {
+        transaction: 3,
+        made_at: jiff::civil::date(2024, 6, 10).at(10, 0, 0, 0),
+        provider_code: "123456".to_owned(),
+        registro_ans: "123456".to_owned(),
+        hash_input: HashInput::Latin1,
+        number: "R-1".to_owned(),
+        operator_name: "Saúde Exemplo Operadora S.A.".to_owned(),
+        contractor: Contractor::OperatorCode("123456".to_owned()),
+        lote: "2".to_owned(),
+        protocol: "202405000123".to_owned(),
+        object: RecursoObject::Guides(vec![ContestedGuide {
+            number: "2".to_owned(),
+            operator_guide: Some("OP-2024-77".to_owned()),
+            password: None,
+            contest: GuideContest::Items(contested),
+        }]),
+        date: jiff::civil::date(2024, 6, 10),
+    };
+    assert_eq!(recurso.total_centavos(), 3_250);
+    let bytes = recurso_glosa(&recurso).unwrap();
+    check_schema(&bytes).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("<ans:valorTotalRecursado>32.50</ans:valorTotalRecursado>"));
+    assert!(text.contains("<ans:tipoTransacao>RECURSO_GLOSA</ans:tipoTransacao>"));
+    assert_eq!(message_hashes(&bytes).unwrap().matches, Some("iso_8859_1"));
+
+    // Whole-protocol and whole-guide recursos pass too.
+    for object in [
+        RecursoObject::Protocol {
+            glosa_code: "1705".to_owned(),
+            justification: "Valores conforme tabela contratada.".to_owned(),
+            centavos: 3_250,
+        },
+        RecursoObject::Guides(vec![ContestedGuide {
+            number: "2".to_owned(),
+            operator_guide: None,
+            password: None,
+            contest: GuideContest::Whole(vec![shared_model::billing::tiss::ContestedGuideGlosa {
+                glosa_code: "2001".to_owned(),
+                justification: "Material previsto no contrato, cláusula 4ª.".to_owned(),
+                centavos: 1_250,
+            }]),
+        }]),
+    ] {
+        let bytes = recurso_glosa(&Recurso {
+            object,
+            ..recurso.clone()
+        })
+        .unwrap();
+        check_schema(&bytes).unwrap();
+    }
+
+    // TISS 4.01.00 wants the protocol number numeric in a recurso; an operator's "P2024000124"
+    // is refused by name before anything is written.
+    let err = recurso_glosa(&Recurso {
+        protocol: "P2024000124".to_owned(),
+        ..recurso.clone()
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("recursoGlosa.numeroProtocolo"), "{err}");
+    let err = recurso_glosa(&Recurso {
+        object: RecursoObject::Protocol {
+            glosa_code: "9999".to_owned(),
+            justification: "x".to_owned(),
+            centavos: 1,
+        },
+        ..recurso
+    })
+    .unwrap_err();
+    assert!(err.to_string().contains("codigoGlosaProtocolo"), "{err}");
+}
+
+/// Return files that do not follow the XSD, or are addressed to someone else, are refused.
+#[test]
+fn bad_return_files_are_refused() {
+    use shared_model::billing::tiss::parse_return;
+    for name in [
+        "retorno-protocolo.xml",
+        "retorno-lote-recusado.xml",
+        "retorno-demonstrativo.xml",
+    ] {
+        let path = format!(
+            "{}/../shared-model/src/billing/tiss/testdata/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let bytes = std::fs::read(path).unwrap();
+        check_schema(&bytes).unwrap();
+        parse_return(&bytes, &clinic_at_operator()).unwrap();
+    }
+    let file = include_bytes!("../../shared-model/src/billing/tiss/testdata/retorno-demonstrativo.xml");
+    let broken: Vec<u8> = file
+        .iter()
+        .map(|&b| char::from(b))
+        .collect::<String>()
+        .replace("<ans:situacaoGuia>3</ans:situacaoGuia>", "")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect();
+    match check_schema(&broken) {
+        Err(XsdError::Invalid(issues)) => assert!(issues.iter().any(|i| i.line.is_some()), "{issues:?}"),
+        other => panic!("expected a schema error, got {other:?}"),
+    }
+    let err = parse_return(&broken, &clinic_at_operator()).unwrap_err();
+    assert_eq!(err.code(), "tiss.return_field");
+    let other = shared_model::billing::tiss::ExpectedParties {
+        provider_code: "654321".to_owned(),
+        ..clinic_at_operator()
+    };
+    assert_eq!(
+        parse_return(file, &other).unwrap_err().code(),
+        "tiss.return_other_party"
     );
 }

@@ -47,6 +47,18 @@ pub enum TissError {
          CNPJ numérico); use o código do prestador na operadora"
     )]
     AlphanumericCnpj { field: String },
+    #[error("arquivo de retorno: campo {path} {reason} (linha {line})")]
+    ReturnField {
+        path: String,
+        line: u32,
+        reason: &'static str,
+    },
+    #[error("o arquivo de retorno é de outra operadora ou de outro prestador (campo {field})")]
+    ReturnOtherParty { field: String },
+    #[error("o arquivo não é um retorno da operadora (tipoTransacao {kind})")]
+    NotAReturn { kind: String },
+    #[error("a operadora recusou a solicitação (glosa {code})")]
+    ReturnRefused { code: String },
 }
 
 impl crate::ErrorCode for TissError {
@@ -62,6 +74,10 @@ impl crate::ErrorCode for TissError {
             TissError::MixedGuideTypes { .. } => "tiss.mixed_guide_types",
             TissError::DuplicateGuideNumber { .. } => "tiss.duplicate_guide_number",
             TissError::AlphanumericCnpj { .. } => "tiss.alphanumeric_cnpj",
+            TissError::ReturnField { .. } => "tiss.return_field",
+            TissError::ReturnOtherParty { .. } => "tiss.return_other_party",
+            TissError::NotAReturn { .. } => "tiss.not_a_return",
+            TissError::ReturnRefused { .. } => "tiss.return_refused",
         }
     }
 }

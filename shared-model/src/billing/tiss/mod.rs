@@ -5,6 +5,8 @@ pub mod domains;
 mod guides;
 mod hash;
 mod lote;
+mod recurso;
+mod returns;
 mod write;
 #[cfg(feature = "xsd-check")]
 pub mod xsd;
@@ -16,3 +18,12 @@ pub use guides::{
 };
 pub use hash::{HashInput, MessageHashes, TissError, decode_message, epilogue_hash, message_hashes};
 pub use lote::{LoteHeader, MAX_GUIDES, lote};
+pub use recurso::{
+    ContestedGuide, ContestedGuideGlosa, ContestedItem, GuideContest, MAX_CONTESTED_GUIDES, Recurso,
+    RecursoObject, recurso_glosa,
+};
+pub use returns::{
+    AnalysedGuide, AnalysedItem, AnalysedProtocol, AnalysisStatement, ExpectedParties, Glosa, GlosaLevel,
+    GlosaReason, OperatorReturn, ProtocolReceipt, ProviderId, ReceivedGuide, ReturnBody, ReturnHeader,
+    parse_return,
+};
