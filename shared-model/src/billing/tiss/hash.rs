@@ -177,16 +177,7 @@ fn leaf_text(xml: &str) -> Result<Leaves, TissError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => {
-                        let name: &str = r.as_ref();
-                        quick_xml::escape::resolve_predefined_entity(name)
-                            .ok_or_else(|| malformed(&reader))?
-                            .to_owned()
-                    }
-                    Err(_) => return Err(malformed(&reader)),
-                };
+                let resolved = resolve_reference(&r).ok_or_else(|| malformed(&reader))?;
                 if let Some(open) = stack.last_mut() {
                     open.text.push_str(&resolved);
                 }
@@ -212,6 +203,19 @@ fn leaf_text(xml: &str) -> Result<Leaves, TissError> {
         return Err(malformed(&reader));
     }
     Ok(Leaves { leaves, declared })
+}
+
+/// The text of a character or predefined entity reference (`&#233;`, `&amp;`); `None` for
+/// anything else (the standard defines no other entities).
+pub(super) fn resolve_reference(r: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    match r.resolve_char_ref() {
+        Ok(Some(c)) => Some(c.to_string()),
+        Ok(None) => {
+            let name: &str = r;
+            quick_xml::escape::resolve_predefined_entity(name).map(str::to_owned)
+        }
+        Err(_) => None,
+    }
 }
 
 fn md5_hex(bytes: &[u8]) -> String {

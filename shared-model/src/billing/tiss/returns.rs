@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use quick_xml::events::Event;
 
 use super::domains;
-use super::hash::{TissError, decode_message};
+use super::hash::{TissError, decode_message, resolve_reference};
 
 /// One element of the message: name (without prefix), text, children and the line it starts on.
 #[derive(Debug, Default)]
@@ -67,16 +67,7 @@ fn parse_tree(xml: &str) -> Result<Node, TissError> {
                 }
             }
             Event::GeneralRef(r) => {
-                let resolved = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    Ok(None) => {
-                        let name: &str = &r;
-                        quick_xml::escape::resolve_predefined_entity(name)
-                            .ok_or_else(|| malformed(&reader))?
-                            .to_owned()
-                    }
-                    Err(_) => return Err(malformed(&reader)),
-                };
+                let resolved = resolve_reference(&r).ok_or_else(|| malformed(&reader))?;
                 if let Some(open) = stack.last_mut() {
                     open.text.push_str(&resolved);
                 }
