@@ -1,0 +1,585 @@
+//! What a clinic bills: operators (health plans) with their price tables, billable items, and
+//! how items become TISS guides.
+//!
+//! Items come from completed appointments (a consultation) and from signed procedure entries of
+//! the chart (a TUSS code recorded against the entry). Building guides is pure: the caller
+//! resolves professionals and patient cards, and numbers the guides; nothing here reads a
+//! database, so the desktop can build the same guides offline.
+
+use std::collections::BTreeMap;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::tiss::{
+    Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Guide, GuideKind, HashInput, Procedure,
+    SadtGuide, TissError, TissProfessional, domains,
+};
+use crate::ids::{PatientId, ProfessionalId};
+use crate::registry::{AnsCode, CardNumber, HealthPlanCard, Professional};
+
+/// TUSS terminology a code comes from (`dm_tabela`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TussTable {
+    /// 22: procedures and events.
+    Procedures,
+    /// 18: fees, daily rates and gases.
+    Fees,
+    /// 19: materials and OPME.
+    Materials,
+    /// 20: drugs.
+    Drugs,
+}
+
+impl TussTable {
+    /// The `dm_tabela` code.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Procedures => "22",
+            Self::Fees => "18",
+            Self::Materials => "19",
+            Self::Drugs => "20",
+        }
+    }
+
+    #[must_use]
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Self::Procedures, Self::Fees, Self::Materials, Self::Drugs]
+            .into_iter()
+            .find(|t| t.code() == code.trim())
+    }
+}
+
+/// A TUSS code: 8 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TussCode(String);
+
+impl TussCode {
+    pub fn parse(input: &str) -> Result<Self, BillingError> {
+        let code = input.trim();
+        if code.len() != 8 || !code.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BillingError::InvalidTussCode);
+        }
+        Ok(Self(code.to_owned()))
+    }
+
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TussCode {
+    type Error = BillingError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<TussCode> for String {
+    fn from(value: TussCode) -> String {
+        value.0
+    }
+}
+
+/// The TUSS code of a consultation in the office (consulta em consultório).
+pub const CONSULTATION_CODE: &str = "10101012";
+
+/// One line of an operator's price table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceEntry {
+    pub table: TussTable,
+    pub code: TussCode,
+    pub description: String,
+    pub centavos: i64,
+}
+
+/// A health-plan operator as this clinic bills it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorSettings {
+    pub registro_ans: AnsCode,
+    pub name: String,
+    /// The clinic's code at this operator (`codigoPrestadorNaOperadora`).
+    pub provider_code: String,
+    pub clinic_name: String,
+    /// The clinic's CNES (`9999999` when it has none).
+    pub cnes: String,
+    pub hash_input: HashInput,
+    /// The code billed for a consultation.
+    pub consultation_code: TussCode,
+    pub prices: Vec<PriceEntry>,
+}
+
+impl OperatorSettings {
+    /// The contracted price of `code`, if the operator's table has it.
+    #[must_use]
+    pub fn price(&self, table: TussTable, code: &TussCode) -> Option<&PriceEntry> {
+        self.prices.iter().find(|p| p.table == table && p.code == *code)
+    }
+}
+
+/// Where a billable item came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "id", rename_all = "snake_case")]
+pub enum ItemSource {
+    Appointment(Uuid),
+    ChartEntry(Uuid),
+}
+
+/// What kind of service an item is, which decides its guide and TISS codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Service {
+    /// Primeira consulta (Guia de Consulta, tipoConsulta 1).
+    FirstVisit,
+    /// Retorno (tipoConsulta 2).
+    FollowUp,
+    /// Teleconsulta (regime 05).
+    Teleconsultation,
+    /// A procedure recorded in the chart (Guia SP/SADT).
+    Procedure,
+}
+
+impl Service {
+    #[must_use]
+    pub const fn guide(self) -> GuideKind {
+        match self {
+            Self::Procedure => GuideKind::SpSadt,
+            _ => GuideKind::Consulta,
+        }
+    }
+}
+
+/// One thing the clinic will bill a health plan for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BillableItem {
+    pub id: Uuid,
+    pub source: ItemSource,
+    pub patient: PatientId,
+    pub professional: ProfessionalId,
+    pub performed_on: Date,
+    pub registro_ans: AnsCode,
+    pub card: CardNumber,
+    pub service: Service,
+    pub table: TussTable,
+    pub code: TussCode,
+    pub quantity: u32,
+}
+
+/// Why items could not become guides. Codes are stable; messages pt-BR and never quote
+/// patient data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BillingError {
+    #[error("código TUSS deve ter 8 dígitos")]
+    InvalidTussCode,
+    #[error("item {item}: o código TUSS {code} não está na tabela de preços desta operadora")]
+    UnknownTussCode { item: Uuid, code: String },
+    #[error("item {item}: o paciente não tem a carteira desta operadora cadastrada")]
+    CardMissing { item: Uuid },
+    #[error("item {item}: a carteira do paciente estava vencida na data do atendimento")]
+    CardExpired { item: Uuid },
+    #[error("item {item}: o profissional não está cadastrado")]
+    ProfessionalMissing { item: Uuid },
+    #[error("item {item}: é de outra operadora")]
+    OtherOperator { item: Uuid },
+    #[error("itens de guias diferentes ({first} e {other}) não vão no mesmo lote")]
+    MixedGuideTypes {
+        first: &'static str,
+        other: &'static str,
+    },
+    #[error("nenhum item a faturar")]
+    Empty,
+    #[error(transparent)]
+    Tiss(#[from] TissError),
+}
+
+impl crate::ErrorCode for BillingError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidTussCode => "billing.invalid_tuss_code",
+            Self::UnknownTussCode { .. } => "billing.unknown_tuss_code",
+            Self::CardMissing { .. } => "billing.card_missing",
+            Self::CardExpired { .. } => "billing.card_expired",
+            Self::ProfessionalMissing { .. } => "billing.professional_missing",
+            Self::OtherOperator { .. } => "billing.other_operator",
+            Self::MixedGuideTypes { .. } => "billing.mixed_guide_types",
+            Self::Empty => "billing.empty",
+            Self::Tiss(e) => crate::ErrorCode::code(e),
+        }
+    }
+}
+
+/// A guide built from items, with where each item went (`sequencialItem`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltGuide {
+    pub guide: Guide,
+    /// (item id, sequencialItem; 1 for a consulta).
+    pub items: Vec<(Uuid, u16)>,
+}
+
+/// What the builder needs to look up.
+pub trait Lookup {
+    fn professional(&self, id: ProfessionalId) -> Option<Professional>;
+    /// The patient's card with this number at this operator.
+    fn card(&self, patient: PatientId, registro_ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard>;
+}
+
+fn tiss_professional(p: &Professional) -> TissProfessional {
+    TissProfessional {
+        name: p.name.as_str().to_owned(),
+        council: domains::council_code(p.registration.council()).to_owned(),
+        council_number: p.registration.number().to_owned(),
+        uf: domains::uf_code(p.registration.uf()).to_owned(),
+        cbo: p.cbo.as_str().to_owned(),
+    }
+}
+
+/// Builds the guides of one lote: all items of one operator and one guide type. Guide numbers
+/// come from `next_number` (unique per provider and operator: the caller's counter).
+/// Consultations make one guide each; procedures of the same patient, card, professional and
+/// day share one SP/SADT guide.
+pub fn build_guides(
+    operator: &OperatorSettings,
+    items: &[BillableItem],
+    lookup: &dyn Lookup,
+    mut next_number: impl FnMut() -> u64,
+) -> Result<Vec<BuiltGuide>, BillingError> {
+    let first = items.first().ok_or(BillingError::Empty)?;
+    let kind = first.service.guide();
+    for item in items {
+        if item.registro_ans != operator.registro_ans {
+            return Err(BillingError::OtherOperator { item: item.id });
+        }
+        if item.service.guide() != kind {
+            return Err(BillingError::MixedGuideTypes {
+                first: kind.label(),
+                other: item.service.guide().label(),
+            });
+        }
+        match lookup.card(item.patient, &item.registro_ans, &item.card) {
+            None => return Err(BillingError::CardMissing { item: item.id }),
+            Some(card) if !card.is_valid_on(item.performed_on) => {
+                return Err(BillingError::CardExpired { item: item.id });
+            }
+            Some(_) => {}
+        }
+        if operator.price(item.table, &item.code).is_none() {
+            return Err(BillingError::UnknownTussCode {
+                item: item.id,
+                code: item.code.as_str().to_owned(),
+            });
+        }
+    }
+    let professional = |item: &BillableItem| {
+        lookup
+            .professional(item.professional)
+            .ok_or(BillingError::ProfessionalMissing { item: item.id })
+    };
+    let executor = Contractor::OperatorCode(operator.provider_code.clone());
+    let mut out = Vec::new();
+    if kind == GuideKind::Consulta {
+        for item in items {
+            let price = operator.price(item.table, &item.code).map_or(0, |p| p.centavos);
+            out.push(BuiltGuide {
+                guide: Guide::Consulta(ConsultaGuide {
+                    number: next_number().to_string(),
+                    beneficiary: Beneficiary {
+                        card: item.card.as_str().to_owned(),
+                        newborn: false,
+                    },
+                    executor: executor.clone(),
+                    cnes: operator.cnes.clone(),
+                    professional: tiss_professional(&professional(item)?),
+                    accident: "9".to_owned(),
+                    regime: if item.service == Service::Teleconsultation {
+                        "05"
+                    } else {
+                        "01"
+                    }
+                    .to_owned(),
+                    date: item.performed_on,
+                    consultation_type: if item.service == Service::FollowUp {
+                        "2"
+                    } else {
+                        "1"
+                    }
+                    .to_owned(),
+                    table: item.table.code().to_owned(),
+                    procedure: item.code.as_str().to_owned(),
+                    value_centavos: price.saturating_mul(i64::from(item.quantity.max(1))),
+                    notes: None,
+                }),
+                items: vec![(item.id, 1)],
+            });
+        }
+        return Ok(out);
+    }
+    // SP/SADT: one guide per patient, card, professional and day, in the items' order.
+    let mut groups: BTreeMap<(PatientId, String, ProfessionalId, Date), Vec<&BillableItem>> = BTreeMap::new();
+    for item in items {
+        groups
+            .entry((
+                item.patient,
+                item.card.as_str().to_owned(),
+                item.professional,
+                item.performed_on,
+            ))
+            .or_default()
+            .push(item);
+    }
+    for ((_, card, _, day), group) in groups {
+        let requester = tiss_professional(&professional(group[0])?);
+        let mut procedures = Vec::new();
+        let mut placed = Vec::new();
+        for (i, item) in group.iter().enumerate() {
+            let sequence = u16::try_from(i + 1).map_err(|_| {
+                BillingError::Tiss(TissError::InvalidField {
+                    field: "procedimentosExecutados".to_owned(),
+                    reason: "itens demais numa guia",
+                })
+            })?;
+            let price = operator.price(item.table, &item.code);
+            procedures.push(ExecutedProcedure {
+                sequence,
+                date: item.performed_on,
+                start: None,
+                end: None,
+                procedure: Procedure {
+                    table: item.table.code().to_owned(),
+                    code: item.code.as_str().to_owned(),
+                    description: price
+                        .map_or_else(|| item.code.as_str().to_owned(), |p| p.description.clone()),
+                },
+                quantity: item.quantity,
+                access_route: None,
+                technique: None,
+                factor_hundredths: 100,
+                unit_centavos: price.map_or(0, |p| p.centavos),
+                team: Vec::new(),
+            });
+            placed.push((item.id, sequence));
+        }
+        out.push(BuiltGuide {
+            guide: Guide::SpSadt(SadtGuide {
+                number: next_number().to_string(),
+                main_guide: None,
+                authorization: None,
+                beneficiary: Beneficiary { card, newborn: false },
+                requester: executor.clone(),
+                requester_name: operator.clinic_name.clone(),
+                requesting_professional: requester,
+                request_date: Some(day),
+                character: "1".to_owned(),
+                clinical_indication: None,
+                executor: executor.clone(),
+                cnes: operator.cnes.clone(),
+                service_type: "13".to_owned(),
+                accident: "9".to_owned(),
+                consultation_type: None,
+                regime: "01".to_owned(),
+                procedures,
+                expenses: Vec::new(),
+                notes: None,
+            }),
+            items: placed,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+    use crate::billing::tiss::{LoteHeader, lote, message_hashes};
+    use crate::registry::{Cbo, NewHealthPlanCard, NewProfessional};
+    use crate::values::CouncilRegistration;
+
+    struct Clinic {
+        doctor: Professional,
+        card: HealthPlanCard,
+    }
+
+    impl Lookup for Clinic {
+        fn professional(&self, id: ProfessionalId) -> Option<Professional> {
+            (id == self.doctor.id).then(|| self.doctor.clone())
+        }
+        fn card(&self, _: PatientId, ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard> {
+            (self.card.operator_ans == *ans && self.card.card_number == *card).then(|| self.card.clone())
+        }
+    }
+
+    fn clinic() -> Clinic {
+        Clinic {
+            doctor: Professional::new(NewProfessional {
+                user_id: None,
+                name: "Dra. Inês Araújo".into(),
+                registration: CouncilRegistration::parse("CRM/SP 123456").unwrap(),
+                specialties: vec![],
+                cbo: Cbo::parse("225125").unwrap(),
+            })
+            .unwrap(),
+            card: HealthPlanCard::new(NewHealthPlanCard {
+                operator_ans: "326305".into(),
+                operator_name: "Saúde Exemplo".into(),
+                card_number: "0001234500012".into(),
+                plan_name: None,
+                valid_until: Some(jiff::civil::date(2026, 12, 31)),
+            })
+            .unwrap(),
+        }
+    }
+
+    fn operator() -> OperatorSettings {
+        OperatorSettings {
+            registro_ans: AnsCode::parse("326305").unwrap(),
+            name: "Saúde Exemplo".into(),
+            provider_code: "000123".into(),
+            clinic_name: "Clínica AtendeBem".into(),
+            cnes: "1234567".into(),
+            hash_input: HashInput::Utf8,
+            consultation_code: TussCode::parse(CONSULTATION_CODE).unwrap(),
+            prices: vec![
+                PriceEntry {
+                    table: TussTable::Procedures,
+                    code: TussCode::parse(CONSULTATION_CODE).unwrap(),
+                    description: "Consulta em consultório".into(),
+                    centavos: 15_000,
+                },
+                PriceEntry {
+                    table: TussTable::Procedures,
+                    code: TussCode::parse("20104014").unwrap(),
+                    description: "Sessão de acupuntura".into(),
+                    centavos: 8_000,
+                },
+            ],
+        }
+    }
+
+    fn item(c: &Clinic, service: Service, code: &str, day: i8) -> BillableItem {
+        BillableItem {
+            id: Uuid::now_v7(),
+            source: ItemSource::Appointment(Uuid::now_v7()),
+            patient: PatientId::new(),
+            professional: c.doctor.id,
+            performed_on: jiff::civil::date(2026, 11, day),
+            registro_ans: c.card.operator_ans.clone(),
+            card: c.card.card_number.clone(),
+            service,
+            table: TussTable::Procedures,
+            code: TussCode::parse(code).unwrap(),
+            quantity: 1,
+        }
+    }
+
+    #[test]
+    fn consultations_become_numbered_guides_with_contract_prices() {
+        let c = clinic();
+        let items = [
+            item(&c, Service::FirstVisit, CONSULTATION_CODE, 3),
+            item(&c, Service::Teleconsultation, CONSULTATION_CODE, 4),
+        ];
+        let mut n = 40;
+        let built = build_guides(&operator(), &items, &c, || {
+            n += 1;
+            n
+        })
+        .unwrap();
+        assert_eq!(built.len(), 2);
+        let Guide::Consulta(g) = &built[1].guide else {
+            panic!()
+        };
+        assert_eq!(
+            (g.number.as_str(), g.regime.as_str(), g.value_centavos),
+            ("42", "05", 15_000)
+        );
+        assert_eq!(g.professional.council, "06");
+        assert_eq!(g.professional.uf, "35");
+        assert_eq!(built[0].items, vec![(items[0].id, 1)]);
+        let header = LoteHeader {
+            transaction: 1,
+            lote: 1,
+            made_at: jiff::civil::date(2026, 11, 29).at(12, 0, 0, 0),
+            provider_code: "000123".into(),
+            registro_ans: "326305".into(),
+            hash_input: HashInput::Utf8,
+        };
+        let guides: Vec<Guide> = built.into_iter().map(|b| b.guide).collect();
+        let bytes = lote(&header, &guides).unwrap();
+        assert_eq!(message_hashes(&bytes).unwrap().matches, Some("utf8"));
+    }
+
+    #[test]
+    fn procedures_of_one_visit_share_an_sp_sadt_guide() {
+        let c = clinic();
+        let mut a = item(&c, Service::Procedure, "20104014", 5);
+        let mut b = a.clone();
+        b.id = Uuid::now_v7();
+        b.quantity = 3;
+        a.source = ItemSource::ChartEntry(Uuid::now_v7());
+        let other_day = item(&c, Service::Procedure, "20104014", 6);
+        let built = build_guides(&operator(), &[a.clone(), b.clone(), other_day], &c, {
+            let mut n = 0;
+            move || {
+                n += 1;
+                n
+            }
+        })
+        .unwrap();
+        assert_eq!(built.len(), 2);
+        let Guide::SpSadt(g) = &built[0].guide else {
+            panic!()
+        };
+        assert_eq!(g.procedures.len(), 2);
+        assert_eq!(g.procedures[1].total_centavos(), 24_000);
+        assert_eq!(built[0].items, vec![(a.id, 1), (b.id, 2)]);
+        assert_eq!(built[0].guide.total_centavos(), 32_000);
+    }
+
+    #[test]
+    fn bad_items_are_named() {
+        let c = clinic();
+        let numbers = || 1;
+        let unknown = item(&c, Service::Procedure, "99999999", 5);
+        let err = build_guides(&operator(), std::slice::from_ref(&unknown), &c, numbers).unwrap_err();
+        assert_eq!(err.code(), "billing.unknown_tuss_code");
+        assert!(err.to_string().contains(&unknown.id.to_string()));
+        let late = item(&c, Service::FirstVisit, CONSULTATION_CODE, 30);
+        let mut late = late;
+        late.performed_on = jiff::civil::date(2027, 1, 2);
+        assert_eq!(
+            build_guides(&operator(), &[late], &c, numbers)
+                .unwrap_err()
+                .code(),
+            "billing.card_expired"
+        );
+        let mut stranger = item(&c, Service::FirstVisit, CONSULTATION_CODE, 3);
+        stranger.card = CardNumber::parse("999").unwrap();
+        assert_eq!(
+            build_guides(&operator(), &[stranger], &c, numbers)
+                .unwrap_err()
+                .code(),
+            "billing.card_missing"
+        );
+        let mixed = [
+            item(&c, Service::FirstVisit, CONSULTATION_CODE, 3),
+            item(&c, Service::Procedure, "20104014", 3),
+        ];
+        assert_eq!(
+            build_guides(&operator(), &mixed, &c, numbers).unwrap_err().code(),
+            "billing.mixed_guide_types"
+        );
+        assert_eq!(
+            build_guides(&operator(), &[], &c, numbers).unwrap_err().code(),
+            "billing.empty"
+        );
+        assert_eq!(
+            TussCode::parse("1010101").unwrap_err().code(),
+            "billing.invalid_tuss_code"
+        );
+    }
+}
