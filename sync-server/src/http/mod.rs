@@ -2,6 +2,7 @@
 
 pub mod admin_routes;
 pub mod auth_routes;
+pub mod billing_routes;
 pub mod data_routes;
 pub mod extract;
 pub mod json;
@@ -16,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -66,6 +67,10 @@ pub struct AppState {
         auth_routes::login, auth_routes::refresh, auth_routes::logout, auth_routes::change_password, auth_routes::me,
         admin_routes::users, admin_routes::devices, admin_routes::audit_trail,
         data_routes::patients, data_routes::appointments, data_routes::conflicts,
+        billing_routes::operators, billing_routes::put_operator, billing_routes::items, billing_routes::add_item,
+        billing_routes::build_lote, billing_routes::lotes, billing_routes::lote_xml, billing_routes::mark_sent,
+        billing_routes::import_return, billing_routes::glosas, billing_routes::create_recurso,
+        billing_routes::recurso_xml,
         crate::sync::upgrade,
     ),
     components(schemas(ErrorBody)),
@@ -166,6 +171,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/appointments"),
     ("get", "/v1/conflicts"),
     ("get", "/v1/sync"),
+    ("get", "/v1/billing/operators"),
+    ("put", "/v1/billing/operators/{registro_ans}"),
+    ("get", "/v1/billing/items"),
+    ("post", "/v1/billing/items"),
+    ("get", "/v1/billing/lotes"),
+    ("post", "/v1/billing/lotes"),
+    ("get", "/v1/billing/lotes/{id}/xml"),
+    ("post", "/v1/billing/lotes/{id}/sent"),
+    ("post", "/v1/billing/returns"),
+    ("get", "/v1/billing/glosas"),
+    ("post", "/v1/billing/recursos"),
+    ("get", "/v1/billing/recursos/{id}/xml"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -185,6 +202,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/appointments", get(data_routes::appointments))
         .route("/v1/conflicts", get(data_routes::conflicts))
         .route("/v1/sync", get(crate::sync::upgrade))
+        .route("/v1/billing/operators", get(billing_routes::operators))
+        .route(
+            "/v1/billing/operators/{registro_ans}",
+            put(billing_routes::put_operator),
+        )
+        .route(
+            "/v1/billing/items",
+            get(billing_routes::items).post(billing_routes::add_item),
+        )
+        .route(
+            "/v1/billing/lotes",
+            get(billing_routes::lotes).post(billing_routes::build_lote),
+        )
+        .route("/v1/billing/lotes/{id}/xml", get(billing_routes::lote_xml))
+        .route("/v1/billing/lotes/{id}/sent", post(billing_routes::mark_sent))
+        .route("/v1/billing/returns", post(billing_routes::import_return))
+        .route("/v1/billing/glosas", get(billing_routes::glosas))
+        .route("/v1/billing/recursos", post(billing_routes::create_recurso))
+        .route("/v1/billing/recursos/{id}/xml", get(billing_routes::recurso_xml))
         .layer(DefaultBodyLimit::max(state.settings.limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 //! push. Chart text never leaves the document: only ids, kind, status, author and times.
 
 use shared_model::documents::DocumentKey;
+use shared_model::scheduling::Payer;
 use uuid::Uuid;
 
 use super::doc::State;
@@ -37,6 +38,9 @@ struct Appointments {
     status: Vec<String>,
     key: Vec<String>,
     seq: Vec<i64>,
+    kind: Vec<String>,
+    payer_ans: Vec<Option<String>>,
+    payer_card: Vec<Option<String>>,
 }
 
 #[derive(Debug, Default)]
@@ -79,6 +83,19 @@ impl Rows {
                     r.status.push(a.status.as_str().to_string());
                     r.key.push(key.to_string());
                     r.seq.push(seq);
+                    r.kind.push(a.kind.as_str().to_string());
+                    let (ans, card) = match &a.payer {
+                        Payer::Private => (None, None),
+                        Payer::HealthPlan {
+                            operator_ans,
+                            card_number,
+                        } => (
+                            Some(operator_ans.as_str().to_string()),
+                            Some(card_number.as_str().to_string()),
+                        ),
+                    };
+                    r.payer_ans.push(ans);
+                    r.payer_card.push(card);
                 }
             }
             (State::Chart(old), State::Chart(new)) => {
@@ -125,12 +142,15 @@ impl Rows {
         let a = self.appointments;
         if !a.id.is_empty() {
             sqlx::query(
-                "INSERT INTO appointments (tenant_id, id, professional_id, patient_id, starts_at, ends_at, status, doc_key, updated_seq) \
-                 SELECT $1, u.* FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[], $9::int8[]) \
-                   AS u(id, professional_id, patient_id, starts_at, ends_at, status, doc_key, updated_seq) \
+                "INSERT INTO appointments (tenant_id, id, professional_id, patient_id, starts_at, ends_at, status, doc_key, \
+                   updated_seq, kind, payer_ans, payer_card) \
+                 SELECT $1, u.* FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::timestamptz[], $7::text[], \
+                   $8::text[], $9::int8[], $10::text[], $11::text[], $12::text[]) \
+                   AS u(id, professional_id, patient_id, starts_at, ends_at, status, doc_key, updated_seq, kind, payer_ans, payer_card) \
                  ON CONFLICT (tenant_id, id) DO UPDATE SET professional_id = EXCLUDED.professional_id, \
                  patient_id = EXCLUDED.patient_id, starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, \
-                 status = EXCLUDED.status, doc_key = EXCLUDED.doc_key, updated_seq = EXCLUDED.updated_seq",
+                 status = EXCLUDED.status, doc_key = EXCLUDED.doc_key, updated_seq = EXCLUDED.updated_seq, \
+                 kind = EXCLUDED.kind, payer_ans = EXCLUDED.payer_ans, payer_card = EXCLUDED.payer_card",
             )
             .bind(tenant)
             .bind(a.id)
@@ -141,6 +161,9 @@ impl Rows {
             .bind(a.status)
             .bind(a.key)
             .bind(a.seq)
+            .bind(a.kind)
+            .bind(a.payer_ans)
+            .bind(a.payer_card)
             .execute(&mut **tx)
             .await?;
         }

@@ -154,6 +154,17 @@ async fn load_locked(
     if let Some((doc, state)) = cache.take(tenant, &record, last_seq) {
         return Ok(Some((doc, Some(state), stored)));
     }
+    let doc = load_stored(tx, key, snapshot_seq).await?;
+    Ok(Some((doc, None, stored)))
+}
+
+/// The stored document: its snapshot plus the changes logged after it.
+async fn load_stored(
+    tx: &mut TenantTx,
+    key: &DocumentKey,
+    snapshot_seq: i64,
+) -> Result<ServerDoc, LoadError> {
+    let record = key.to_string();
     let (snapshot,): (Vec<u8>,) = sqlx::query_as("SELECT snapshot FROM documents WHERE doc_key = $1")
         .bind(&record)
         .fetch_one(&mut **tx)
@@ -169,11 +180,24 @@ async fn load_locked(
         let joined: Vec<u8> = tail.into_iter().flat_map(|(d,)| d).collect();
         doc.apply_trusted(&joined).map_err(|_| LoadError::Corrupt)?;
     }
-    Ok(Some((doc, None, stored)))
+    Ok(doc)
+}
+
+/// The server's copy of `key` for reading (not locked), or `None` if it has none. Billing reads
+/// the directory and patients' registries this way.
+pub async fn read_doc(tx: &mut TenantTx, key: &DocumentKey) -> Result<Option<ServerDoc>, LoadError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT snapshot_seq FROM documents WHERE doc_key = $1")
+        .bind(key.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    match row {
+        Some((snapshot_seq,)) => Ok(Some(load_stored(tx, key, snapshot_seq).await?)),
+        None => Ok(None),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
-enum LoadError {
+pub enum LoadError {
     #[error("stored document unreadable")]
     Corrupt,
     #[error(transparent)]

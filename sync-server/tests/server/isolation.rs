@@ -71,6 +71,8 @@ async fn raw_sql_as_app_role_sees_nothing_of_another_tenant() {
     server.login(&b, "ADMIN", Uuid::now_v7()).await;
     crate::sync::seed(&server, &a).await;
     crate::sync::seed(&server, &b).await;
+    crate::billing::seed(&server, &a).await;
+    crate::billing::seed(&server, &b).await;
     let su = db.pool("postgres").await;
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -201,10 +203,14 @@ async fn rest_routes_show_nothing_of_another_tenant() {
     let a_admin = server.login(&a, "ADMIN", Uuid::now_v7()).await;
     crate::sync::seed(&server, &a).await;
     crate::sync::seed(&server, &b).await;
+    crate::billing::seed(&server, &a).await;
+    crate::billing::seed(&server, &b).await;
     let su = db.pool("postgres").await;
     let b_data: Vec<String> = sqlx::query_scalar(
         "SELECT id::text FROM patients WHERE tenant_id = $1 UNION ALL SELECT id::text FROM appointments WHERE tenant_id = $1 \
-         UNION ALL SELECT id::text FROM sync_conflicts WHERE tenant_id = $1 UNION ALL SELECT doc_key FROM documents WHERE tenant_id = $1",
+         UNION ALL SELECT id::text FROM sync_conflicts WHERE tenant_id = $1 UNION ALL SELECT doc_key FROM documents WHERE tenant_id = $1 \
+         UNION ALL SELECT id::text FROM billing_items WHERE tenant_id = $1 UNION ALL SELECT id::text FROM tiss_lotes WHERE tenant_id = $1 \
+         UNION ALL SELECT id::text FROM tiss_glosas WHERE tenant_id = $1",
     )
     .bind(b.id)
     .fetch_all(&su)
@@ -244,6 +250,10 @@ async fn rest_routes_show_nothing_of_another_tenant() {
         "/v1/patients",
         "/v1/appointments?from=2027-03-01T00:00:00Z&to=2027-04-01T00:00:00Z",
         "/v1/conflicts",
+        "/v1/billing/operators",
+        "/v1/billing/items?status=all",
+        "/v1/billing/lotes",
+        "/v1/billing/glosas",
     ] {
         let (status, body) = server.get(path, Some(token(&a_admin))).await;
         assert_eq!(status, 200, "{path}: {body}");

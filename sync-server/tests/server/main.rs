@@ -6,6 +6,7 @@ mod support;
 mod admin_audit;
 mod auth;
 mod bad_input;
+mod billing;
 mod durability;
 mod isolation;
 mod ops;
