@@ -1162,3 +1162,149 @@ fn bad_return_files_are_refused() {
         "tiss.return_other_party"
     );
 }
+
+/// The CLI against a standalone replica (issue 6, point 6): the demo clinic's operators, a lote
+/// of its completed health-plan consultations that passes the schema, numbering that never
+/// repeats, previews that consume nothing, and `tiss validate` on good and bad files.
+#[test]
+fn cli_writes_numbered_lotes_from_the_replica_and_validates_files() {
+    use atendebem_e2e::{Replica, failure, json, stdout};
+    let replica = Replica::init();
+    replica.ok(&["demo", "--patients", "80", "--months", "2"]);
+    let operators = json(&replica.run(&["--json", "tiss", "operator", "list"]));
+    let operators = operators.as_array().expect("operators").clone();
+    assert_eq!(operators.len(), 4, "{operators:?}");
+
+    let today = atendebem_e2e::today();
+    let from = today.checked_sub(jiff::Span::new().days(70)).unwrap().to_string();
+    let to = today.to_string();
+    let out = replica.scratch("lote.xml");
+    let out_text = out.to_str().unwrap().to_owned();
+    // The operator with the most billed work: try each until one has appointments to bill.
+    let mut first = None;
+    for o in &operators {
+        let ans = o["registro_ans"].as_str().unwrap().to_owned();
+        let run = replica.run(&[
+            "--json", "tiss", "lote", "--ans", &ans, "--from", &from, "--to", &to, "--out", &out_text,
+        ]);
+        if run.status.success() {
+            first = Some((ans, json(&run)));
+            break;
+        }
+        assert_eq!(failure(&run).code, "billing.nothing_to_bill", "{}", stdout(&run));
+    }
+    let (ans, written) = first.expect("the demo bills some operator");
+    assert_eq!(written["numero_lote"], 1);
+    assert_eq!(written["preview"], false);
+    let count = written["guide_count"].as_u64().unwrap();
+    assert!((1..=100).contains(&count), "{written}");
+    let bytes = std::fs::read(&out).unwrap();
+    check_schema(&bytes).expect("the replica's lote passes the XSD");
+    assert_eq!(
+        message_hashes(&bytes).unwrap().declared.as_deref(),
+        written["hash"].as_str()
+    );
+    let valid = replica.run(&["--json", "tiss", "validate", &out_text]);
+    assert!(valid.status.success(), "{}", stdout(&valid));
+    assert_eq!(json(&valid)["schema_valid"], true);
+
+    // A preview numbers nothing; the next real lote takes number 2 or there is nothing left.
+    let preview = replica.run(&[
+        "--json",
+        "tiss",
+        "lote",
+        "--ans",
+        &ans,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--out",
+        &out_text,
+        "--preview",
+    ]);
+    let second = replica.run(&[
+        "--json", "tiss", "lote", "--ans", &ans, "--from", &from, "--to", &to, "--out", &out_text,
+    ]);
+    if written["remaining"].as_u64().unwrap() > 0 {
+        assert_eq!(json(&preview)["numero_lote"], 1);
+        assert_eq!(json(&second)["numero_lote"], 2);
+    } else {
+        assert_eq!(failure(&preview).code, "billing.nothing_to_bill");
+        assert_eq!(failure(&second).code, "billing.nothing_to_bill");
+    }
+
+    // Support: a file whose content changed after hashing, and one the schema refuses.
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let declared = written["hash"].as_str().unwrap();
+    let tampered = text.replace(declared, &"0".repeat(32));
+    let file = replica.scratch("alterado.xml");
+    std::fs::write(
+        &file,
+        tampered
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let run = replica.run(&["--json", "tiss", "validate", file.to_str().unwrap()]);
+    assert_eq!(failure(&run).code, "tiss.hash_mismatch");
+    assert_eq!(json(&run)["schema_valid"], true);
+    let run = replica.run(&["tiss", "validate", file.to_str().unwrap()]);
+    assert!(!run.status.success());
+    assert!(
+        stdout(&run).contains("schema TISS 4.01.00: confere"),
+        "{}",
+        stdout(&run)
+    );
+    let broken = text.replacen("<ans:UF>", "<ans:UF>9", 1);
+    std::fs::write(
+        &file,
+        broken
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    let run = replica.run(&["--json", "tiss", "validate", file.to_str().unwrap()]);
+    assert_eq!(failure(&run).code, "tiss.schema_invalid");
+    assert_eq!(json(&run)["issues"][0]["element"], "UF");
+    let run = replica.run(&["tiss", "validate", file.to_str().unwrap()]);
+    assert!(stdout(&run).contains("elemento UF"), "{}", stdout(&run));
+
+    // Bad operator input is named; nothing changes.
+    let run = replica.run(&[
+        "--json",
+        "tiss",
+        "operator",
+        "set",
+        "--ans",
+        &ans,
+        "--name",
+        "X",
+        "--provider-code",
+        "1",
+        "--cnes",
+        "1234567",
+        "--price",
+        "10101012=cento e vinte=Consulta",
+    ]);
+    assert_eq!(failure(&run).code, "money.format");
+    let run = replica.run(&[
+        "--json",
+        "tiss",
+        "operator",
+        "set",
+        "--ans",
+        "12345",
+        "--name",
+        "X",
+        "--provider-code",
+        "1",
+        "--cnes",
+        "1234567",
+    ]);
+    assert_eq!(failure(&run).code, "health_plan.operator_ans_invalid");
+    let after = json(&replica.run(&["--json", "tiss", "operator", "list"]));
+    assert_eq!(after.as_array().unwrap().len(), 4);
+}

@@ -87,6 +87,66 @@ pub enum TissCommand {
     /// Calcula o hash do epílogo de uma mensagem TISS (UTF-8 e ISO-8859-1) e diz se confere
     /// com o que está no arquivo.
     Hash(TissHashArgs),
+    /// Confere um arquivo TISS contra o schema oficial 4.01.00 e o hash do epílogo.
+    Validate(TissHashArgs),
+    /// Operadoras (convênios) faturadas por esta clínica.
+    #[command(subcommand)]
+    Operator(TissOperatorCommand),
+    /// Gera o lote de guias de consulta dos atendimentos realizados de uma operadora.
+    Lote(TissLoteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TissOperatorCommand {
+    /// Cadastra ou altera uma operadora e sua tabela de preços (substitui a anterior).
+    Set(TissOperatorArgs),
+    /// Lista as operadoras cadastradas.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct TissOperatorArgs {
+    /// Registro ANS da operadora (6 dígitos).
+    #[arg(long)]
+    pub ans: String,
+    /// Nome da operadora.
+    #[arg(long)]
+    pub name: String,
+    /// Código da clínica na operadora (codigoPrestadorNaOperadora).
+    #[arg(long)]
+    pub provider_code: String,
+    /// CNES da clínica (7 dígitos; 9999999 se não tiver).
+    #[arg(long)]
+    pub cnes: String,
+    /// Bytes do hash que esta operadora usa: utf8 (padrão) ou latin1.
+    #[arg(long, default_value = "utf8")]
+    pub hash: String,
+    /// Código TUSS faturado numa consulta.
+    #[arg(long, default_value = "10101012")]
+    pub consultation_code: String,
+    /// Preço contratado: CÓDIGO=VALOR=DESCRIÇÃO (ex.: 10101012=150,00=Consulta em consultório);
+    /// tabela 22 salvo se o código vier como TABELA:CÓDIGO. Repita para cada item.
+    #[arg(long = "price")]
+    pub prices: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TissLoteArgs {
+    /// Registro ANS da operadora.
+    #[arg(long)]
+    pub ans: String,
+    /// Primeiro dia dos atendimentos (dd/mm/aaaa ou aaaa-mm-dd).
+    #[arg(long)]
+    pub from: String,
+    /// Último dia dos atendimentos.
+    #[arg(long)]
+    pub to: String,
+    /// Onde gravar o XML do lote.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Só uma prévia: sem numerar nem marcar os atendimentos como faturados.
+    #[arg(long)]
+    pub preview: bool,
 }
 
 #[derive(Debug, Args)]

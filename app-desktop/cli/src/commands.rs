@@ -20,30 +20,7 @@ use crate::args::*;
 use crate::output;
 use crate::secrets::{CliPassphrases, backup_passphrase};
 use crate::sync_commands::{self, session};
-
-/// `tiss hash FILE`: the epilogue hash of a message file in both encodings, against its own.
-fn tiss_hash(file: &std::path::Path, json: bool) -> Result<(), CoreError> {
-    let bytes = std::fs::read(file).map_err(|source| CoreError::Io {
-        action: "ler o arquivo TISS",
-        source,
-    })?;
-    let hashes = shared_model::billing::tiss::message_hashes(&bytes).map_err(CoreError::domain)?;
-    if json {
-        return output::json(&hashes);
-    }
-    println!("hash (UTF-8):      {}", hashes.utf8);
-    match &hashes.iso_8859_1 {
-        Some(h) => println!("hash (ISO-8859-1): {h}"),
-        None => println!("hash (ISO-8859-1): — (o texto tem caracteres fora do ISO-8859-1)"),
-    }
-    match (&hashes.declared, hashes.matches) {
-        (None, _) => println!("no arquivo:        (vazio)"),
-        (Some(d), Some("utf8")) => println!("no arquivo:        {d} — confere (UTF-8)"),
-        (Some(d), Some(_)) => println!("no arquivo:        {d} — confere (ISO-8859-1)"),
-        (Some(d), None) => println!("no arquivo:        {d} — NÃO confere com nenhuma das duas"),
-    }
-    Ok(())
-}
+use crate::tiss_commands;
 
 pub fn run(cli: Cli) -> Result<(), CoreError> {
     let dir = data_dir(cli.data_dir.clone())?;
@@ -155,7 +132,15 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Conflicts => sync_commands::conflicts(&dir, as_user),
         Command::Quarantine(args) => sync_commands::quarantine(&dir, as_user, args.export_unsent),
         Command::Lock => sync_commands::lock(&dir, json),
-        Command::Tiss(TissCommand::Hash(args)) => tiss_hash(&args.file, json),
+        Command::Tiss(TissCommand::Hash(args)) => tiss_commands::hash(&args.file, json),
+        Command::Tiss(TissCommand::Validate(args)) => tiss_commands::validate(&args.file, json),
+        Command::Tiss(TissCommand::Operator(TissOperatorCommand::Set(args))) => {
+            tiss_commands::operator_set(&open(&dir)?, as_user, args, json)
+        }
+        Command::Tiss(TissCommand::Operator(TissOperatorCommand::List)) => {
+            tiss_commands::operator_list(&open(&dir)?, as_user, json)
+        }
+        Command::Tiss(TissCommand::Lote(args)) => tiss_commands::lote(&open(&dir)?, as_user, args, json),
         Command::SwitchUser(args) => sync_commands::switch_user(&dir, args, json),
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),
         Command::Debug(DebugCommand::Heads) => output::json(&open(&dir)?.document_heads()?),

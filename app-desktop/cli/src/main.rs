@@ -7,6 +7,7 @@ mod commands;
 mod output;
 mod secrets;
 mod sync_commands;
+mod tiss_commands;
 
 use std::process::ExitCode;
 

@@ -99,7 +99,7 @@ pub struct PriceEntry {
 }
 
 /// A health-plan operator as this clinic bills it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorSettings {
     pub registro_ans: AnsCode,
     pub name: String,

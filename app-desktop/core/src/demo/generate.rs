@@ -115,6 +115,13 @@ pub fn generate_for(
         }
     }
 
+    // The health plans of the demo's cards, ready to bill (a second run keeps what is there).
+    if clinic.billing_operators(session)?.is_empty() {
+        for (index, (name, ans)) in OPERATORS.iter().enumerate() {
+            clinic.set_billing_operator(session, &demo_operator(clinic, name, ans, index)?)?;
+        }
+    }
+
     // 2. Patients.
     let mut all_patients = Vec::with_capacity(options.patients as usize);
     // CPFs already registered stay unique (a second demo run adds new patients).
@@ -345,6 +352,38 @@ fn advance(
             .map_err(CoreError::domain)?;
     }
     Ok(())
+}
+
+/// A demo operator: the clinic's code there, its CNES, and the contracted consultation price
+/// (the demo's appointments bill consultations only).
+fn demo_operator(
+    clinic: &Clinic,
+    name: &str,
+    ans: &str,
+    index: usize,
+) -> Result<shared_model::billing::OperatorSettings, CoreError> {
+    use shared_model::billing::{CONSULTATION_CODE, OperatorSettings, PriceEntry, TussCode, TussTable};
+    let code = |c: &str| TussCode::parse(c).map_err(CoreError::domain);
+    let step = i64::try_from(index).unwrap_or(0) * 1_000;
+    Ok(OperatorSettings {
+        registro_ans: shared_model::registry::AnsCode::parse(ans).map_err(CoreError::domain)?,
+        name: name.to_owned(),
+        provider_code: format!("AB{ans}"),
+        clinic_name: clinic.settings().clinic_name.chars().take(70).collect(),
+        cnes: "2077485".to_owned(),
+        hash_input: if index == 3 {
+            shared_model::billing::tiss::HashInput::Latin1
+        } else {
+            shared_model::billing::tiss::HashInput::Utf8
+        },
+        consultation_code: code(CONSULTATION_CODE)?,
+        prices: vec![PriceEntry {
+            table: TussTable::Procedures,
+            code: code(CONSULTATION_CODE)?,
+            description: "Consulta em consultório (no horário normal ou preestabelecido)".to_owned(),
+            centavos: 12_000 + step,
+        }],
+    })
 }
 
 fn write_visit(

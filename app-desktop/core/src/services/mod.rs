@@ -5,6 +5,7 @@
 //! CRDT document, and stores document + indexes + audit event in one durable transaction. A
 //! refused operation stores nothing.
 
+mod billing;
 mod charting;
 pub(crate) mod documents;
 mod export;
@@ -12,6 +13,7 @@ mod maintenance;
 pub(crate) mod registry;
 mod scheduling;
 
+pub use billing::{LoteRequest, WrittenLote};
 pub use charting::NoteRequest;
 pub use export::PatientExport;
 pub use maintenance::RebuildReport;

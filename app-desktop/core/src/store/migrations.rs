@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_chart_index.sql"),
     include_str!("migrations/0003_sync.sql"),
+    include_str!("migrations/0004_billing.sql"),
 ];
 
 /// The schema version this build writes.

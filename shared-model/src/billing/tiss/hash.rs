@@ -11,7 +11,8 @@ use md5::{Digest, Md5};
 use quick_xml::events::Event;
 
 /// The byte encoding of the text fed to MD5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HashInput {
     Utf8,
     Latin1,

@@ -1,0 +1,267 @@
+//! `atendebem tiss ...`: the epilogue hash and schema check of any TISS file (for support and
+//! operators' complaints), the operators this clinic bills, and lotes written from the replica.
+
+use std::path::Path;
+
+use atendebem_core::services::LoteRequest;
+use atendebem_core::{Clinic, CoreError};
+use shared_model::ErrorCode;
+use shared_model::billing::tiss::HashInput;
+use shared_model::billing::tiss::xsd::{SchemaIssue, XsdError, check_schema};
+use shared_model::billing::{OperatorSettings, PriceEntry, TussCode, TussTable};
+use shared_model::identity::Role;
+use shared_model::registry::AnsCode;
+use shared_model::values::{Money, parse_date_br_or_iso};
+
+use crate::args::{TissLoteArgs, TissOperatorArgs};
+use crate::output;
+use crate::sync_commands::session;
+
+fn invalid(code: &'static str, message: impl Into<String>) -> CoreError {
+    CoreError::Domain {
+        code,
+        message: message.into(),
+    }
+}
+
+fn read(file: &Path) -> Result<Vec<u8>, CoreError> {
+    std::fs::read(file).map_err(|source| CoreError::Io {
+        action: "ler o arquivo TISS",
+        source,
+    })
+}
+
+/// `tiss hash FILE`: the epilogue hash of a message file in both encodings, against its own.
+pub fn hash(file: &Path, json: bool) -> Result<(), CoreError> {
+    let hashes = shared_model::billing::tiss::message_hashes(&read(file)?).map_err(CoreError::domain)?;
+    if json {
+        return output::json(&hashes);
+    }
+    print_hashes(&hashes);
+    Ok(())
+}
+
+fn print_hashes(hashes: &shared_model::billing::tiss::MessageHashes) {
+    println!("hash (UTF-8):      {}", hashes.utf8);
+    match &hashes.iso_8859_1 {
+        Some(h) => println!("hash (ISO-8859-1): {h}"),
+        None => println!("hash (ISO-8859-1): — (o texto tem caracteres fora do ISO-8859-1)"),
+    }
+    match (&hashes.declared, hashes.matches) {
+        (None, _) => println!("no arquivo:        (vazio)"),
+        (Some(d), Some("utf8")) => println!("no arquivo:        {d} — confere (UTF-8)"),
+        (Some(d), Some(_)) => println!("no arquivo:        {d} — confere (ISO-8859-1)"),
+        (Some(d), None) => println!("no arquivo:        {d} — NÃO confere com nenhuma das duas"),
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Validation {
+    schema_valid: bool,
+    issues: Vec<SchemaIssue>,
+    hashes: Option<shared_model::billing::tiss::MessageHashes>,
+    hash_valid: bool,
+}
+
+/// `tiss validate FILE`: the official schema and the epilogue hash. Fails (exit 1) when either
+/// does not hold.
+pub fn validate(file: &Path, json: bool) -> Result<(), CoreError> {
+    let bytes = read(file)?;
+    let issues = match check_schema(&bytes) {
+        Ok(()) => Vec::new(),
+        Err(XsdError::Invalid(issues)) => issues,
+        Err(e) => return Err(invalid(e.code(), e.to_string())),
+    };
+    let hashes = shared_model::billing::tiss::message_hashes(&bytes).ok();
+    let report = Validation {
+        schema_valid: issues.is_empty(),
+        hash_valid: hashes.as_ref().is_some_and(|h| h.matches.is_some()),
+        issues,
+        hashes,
+    };
+    if json {
+        output::json(&report)?;
+    } else {
+        if report.schema_valid {
+            println!("schema TISS 4.01.00: confere");
+        } else {
+            println!(
+                "schema TISS 4.01.00: NÃO confere ({} problema(s))",
+                report.issues.len()
+            );
+            for issue in &report.issues {
+                println!(
+                    "  linha {}, elemento {}: {}",
+                    issue.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
+                    issue.element.as_deref().unwrap_or("?"),
+                    issue.rule
+                );
+            }
+        }
+        if let Some(h) = &report.hashes {
+            print_hashes(h);
+        }
+    }
+    match (report.schema_valid, report.hash_valid) {
+        (true, true) => Ok(()),
+        (false, _) => Err(invalid(
+            "tiss.schema_invalid",
+            "o arquivo não segue o schema TISS 4.01.00",
+        )),
+        (true, false) => Err(invalid(
+            "tiss.hash_mismatch",
+            "o hash do epílogo não confere com o conteúdo (nem em UTF-8 nem em ISO-8859-1)",
+        )),
+    }
+}
+
+/// `CODE=VALUE=DESCRIPTION`, the code optionally `TABLE:CODE`.
+fn price(text: &str) -> Result<PriceEntry, CoreError> {
+    let bad = || {
+        invalid(
+            "billing.invalid_price",
+            "preço no formato CÓDIGO=VALOR=DESCRIÇÃO (ex.: 10101012=150,00=Consulta em consultório)",
+        )
+    };
+    let mut parts = text.splitn(3, '=');
+    let (code, value, description) = (
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+    );
+    let (table, code) = match code.split_once(':') {
+        Some((table, code)) => (TussTable::from_code(table).ok_or_else(bad)?, code),
+        None => (TussTable::Procedures, code),
+    };
+    let value = Money::parse(value).map_err(CoreError::domain)?;
+    if value.is_negative() || value.centavos() > 99_999_999 {
+        return Err(bad());
+    }
+    let description = description.trim();
+    if description.is_empty() || description.chars().count() > 150 {
+        return Err(bad());
+    }
+    Ok(PriceEntry {
+        table,
+        code: TussCode::parse(code).map_err(CoreError::domain)?,
+        description: description.to_owned(),
+        centavos: value.centavos(),
+    })
+}
+
+pub fn operator_set(
+    clinic: &Clinic,
+    as_user: Option<&str>,
+    args: TissOperatorArgs,
+    json: bool,
+) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Admin)?;
+    let text = |field: &str, value: &str, max: usize| {
+        let v = value.trim();
+        if v.is_empty() || v.chars().count() > max {
+            Err(invalid(
+                "billing.invalid_operator",
+                format!("{field}: de 1 a {max} caracteres"),
+            ))
+        } else {
+            Ok(v.to_owned())
+        }
+    };
+    let cnes = args.cnes.trim();
+    if cnes.len() != 7 || !cnes.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid(
+            "billing.invalid_operator",
+            "--cnes: o CNES tem 7 dígitos",
+        ));
+    }
+    let settings = OperatorSettings {
+        registro_ans: AnsCode::parse(&args.ans).map_err(CoreError::domain)?,
+        name: text("--name", &args.name, 70)?,
+        provider_code: text("--provider-code", &args.provider_code, 14)?,
+        clinic_name: clinic.settings().clinic_name.chars().take(70).collect(),
+        cnes: cnes.to_owned(),
+        hash_input: match args.hash.as_str() {
+            "utf8" => HashInput::Utf8,
+            "latin1" => HashInput::Latin1,
+            _ => return Err(invalid("billing.invalid_operator", "--hash: use utf8 ou latin1")),
+        },
+        consultation_code: TussCode::parse(&args.consultation_code).map_err(CoreError::domain)?,
+        prices: args.prices.iter().map(|p| price(p)).collect::<Result<_, _>>()?,
+    };
+    clinic.set_billing_operator(&session, &settings)?;
+    if json {
+        output::json(&settings)
+    } else {
+        println!(
+            "Operadora {} ({}) salva com {} preço(s).",
+            settings.name,
+            settings.registro_ans,
+            settings.prices.len()
+        );
+        Ok(())
+    }
+}
+
+pub fn operator_list(clinic: &Clinic, as_user: Option<&str>, json: bool) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Admin)?;
+    let list = clinic.billing_operators(&session)?;
+    if json {
+        return output::json(&list);
+    }
+    for o in &list {
+        println!(
+            "{}  {}  (código da clínica: {}, {} preço(s))",
+            o.registro_ans,
+            o.name,
+            o.provider_code,
+            o.prices.len()
+        );
+    }
+    Ok(())
+}
+
+pub fn lote(clinic: &Clinic, as_user: Option<&str>, args: TissLoteArgs, json: bool) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    let from = parse_date_br_or_iso(&args.from).map_err(CoreError::domain)?;
+    let to = parse_date_br_or_iso(&args.to).map_err(CoreError::domain)?;
+    let written = clinic.tiss_lote(
+        &session,
+        &LoteRequest {
+            registro_ans: args.ans,
+            from,
+            to,
+            preview: args.preview,
+        },
+    )?;
+    // Write beside and rename: a half-written lote never sits under the final name.
+    let tmp = args.out.with_extension("xml.tmp");
+    std::fs::write(&tmp, &written.xml)
+        .and_then(|()| std::fs::rename(&tmp, &args.out))
+        .map_err(|source| CoreError::Io {
+            action: "gravar o lote TISS",
+            source,
+        })?;
+    if json {
+        return output::json(&written);
+    }
+    println!(
+        "{} {} gravado em {}: {} guia(s), total R$ {}, hash {}.",
+        if written.preview {
+            "Prévia do lote"
+        } else {
+            "Lote"
+        },
+        written.numero_lote,
+        args.out.display(),
+        written.guide_count,
+        Money::from_centavos(written.total_centavos),
+        written.hash
+    );
+    if written.remaining > 0 {
+        println!(
+            "Restam {} atendimento(s) do período para o próximo lote.",
+            written.remaining
+        );
+    }
+    Ok(())
+}
