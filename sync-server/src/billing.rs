@@ -19,12 +19,12 @@ use shared_model::billing::tiss::{
     recurso_glosa,
 };
 use shared_model::billing::{
-    BillableItem, ItemSource, Lookup, OperatorSettings, PriceEntry, Service, TussCode, TussTable,
+    BillableItem, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service, TussCode, TussTable,
     build_guides,
 };
 use shared_model::documents::DocumentKey;
 use shared_model::ids::{PatientId, ProfessionalId, TenantId};
-use shared_model::registry::{AnsCode, CardNumber, HealthPlanCard, Professional};
+use shared_model::registry::{AnsCode, CardNumber, Professional};
 use uuid::Uuid;
 
 use crate::db::TenantTx;
@@ -371,33 +371,40 @@ pub struct ItemView {
     pub tuss_table: String,
     pub code: String,
     pub quantity: i32,
+    /// Dental items: FDI tooth or region.
+    pub tooth: Option<String>,
+    /// Dental items: faces (`OM`).
+    pub faces: Option<String>,
     pub lote_id: Option<Uuid>,
     pub guide_number: Option<String>,
     pub item_sequence: Option<i32>,
 }
 
-type ItemRow = (
-    Uuid,
-    String,
-    Uuid,
-    Uuid,
-    Uuid,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i32,
-    Option<Uuid>,
-    Option<String>,
-    Option<i32>,
-);
+#[derive(Debug, sqlx::FromRow)]
+struct ItemRow {
+    id: Uuid,
+    source: String,
+    source_id: Uuid,
+    patient_id: Uuid,
+    professional_id: Uuid,
+    performed_on: String,
+    registro_ans: String,
+    card_number: String,
+    service: String,
+    tuss_table: String,
+    code: String,
+    quantity: i32,
+    tooth: Option<String>,
+    faces: Option<String>,
+    lote_id: Option<Uuid>,
+    guide_number: Option<String>,
+    item_sequence: Option<i32>,
+}
 
 macro_rules! item_columns {
     () => {
-        "id, source, source_id, patient_id, professional_id, performed_on::text, registro_ans, \
-    card_number, service, tuss_table, code, quantity, lote_id, guide_number, item_sequence"
+        "id, source, source_id, patient_id, professional_id, performed_on::text AS performed_on, registro_ans, \
+    card_number, service, tuss_table, code, quantity, tooth, faces, lote_id, guide_number, item_sequence"
     };
 }
 
@@ -406,45 +413,31 @@ fn service_of(code: &str) -> Service {
         "follow_up" => Service::FollowUp,
         "teleconsultation" => Service::Teleconsultation,
         "procedure" => Service::Procedure,
+        "dental" => Service::Dental,
         _ => Service::FirstVisit,
     }
 }
 
-fn view(row: ItemRow) -> ItemView {
-    let (
-        id,
-        source,
-        source_id,
-        patient_id,
-        professional_id,
-        performed_on,
-        registro_ans,
-        card_number,
-        service,
-        tuss_table,
-        code,
-        quantity,
-        lote_id,
-        guide_number,
-        item_sequence,
-    ) = row;
+fn view(r: ItemRow) -> ItemView {
     ItemView {
-        guide_kind: service_of(&service).guide().code().to_owned(),
-        id,
-        source,
-        source_id,
-        patient_id,
-        professional_id,
-        performed_on,
-        registro_ans,
-        card_number,
-        service,
-        tuss_table,
-        code,
-        quantity,
-        lote_id,
-        guide_number,
-        item_sequence,
+        guide_kind: service_of(&r.service).guide().code().to_owned(),
+        id: r.id,
+        source: r.source,
+        source_id: r.source_id,
+        patient_id: r.patient_id,
+        professional_id: r.professional_id,
+        performed_on: r.performed_on,
+        registro_ans: r.registro_ans,
+        card_number: r.card_number,
+        service: r.service,
+        tuss_table: r.tuss_table,
+        code: r.code,
+        quantity: r.quantity,
+        tooth: r.tooth,
+        faces: r.faces,
+        lote_id: r.lote_id,
+        guide_number: r.guide_number,
+        item_sequence: r.item_sequence,
     }
 }
 
@@ -478,6 +471,11 @@ pub struct ProcedureItemBody {
     pub tuss_table: Option<String>,
     pub code: String,
     pub quantity: u32,
+    /// Dental procedures (the entry's professional is a dentist): FDI tooth (`36`) or region
+    /// (`AS`).
+    pub tooth: Option<String>,
+    /// Dental procedures: faces of the tooth, letters of `OLMVDIP` (`OM`).
+    pub faces: Option<String>,
 }
 
 /// Records a billable procedure against a signed procedure entry of the chart.
@@ -537,11 +535,42 @@ pub async fn add_procedure(
             "O autor do procedimento não tem cadastro de profissional.",
         )
     })?;
+    // A dentist's procedures go in a Guia Odontológica, on a tooth or region.
+    let dental = professional.registration.council() == shared_model::values::Council::Cro;
+    let tooth = body.tooth.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let faces = body.faces.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    if !dental && (tooth.is_some() || faces.is_some()) {
+        return Err(refuse(
+            "billing.tooth_not_dental",
+            "Dente e faces só se informam em procedimentos odontológicos.",
+        ));
+    }
+    if let Some(t) = tooth
+        && !shared_model::billing::tiss::domains::TEETH.contains(&t)
+        && !shared_model::billing::tiss::domains::REGIONS.contains(&t)
+    {
+        return Err(refuse(
+            "billing.invalid_tooth",
+            "Dente (11 a 48, 51 a 85) ou região da boca inválidos.",
+        ));
+    }
+    if let Some(f) = faces {
+        let mut seen = BTreeSet::new();
+        if tooth.is_none_or(|t| !shared_model::billing::tiss::domains::TEETH.contains(&t))
+            || f.len() > 5
+            || !f.chars().all(|c| "OLMVDIP".contains(c) && seen.insert(c))
+        {
+            return Err(refuse(
+                "billing.invalid_faces",
+                "Faces do dente: de 1 a 5 letras distintas entre O, L, M, V, D, I e P, com o dente informado.",
+            ));
+        }
+    }
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO billing_items (tenant_id, id, source, source_id, patient_id, professional_id, performed_on, \
-           registro_ans, card_number, service, tuss_table, code, quantity, created_by) \
-         VALUES (current_tenant(), $1, 'chart_entry', $2, $3, $4, $5::date, $6, $7, 'procedure', $8, $9, $10, $11) \
+           registro_ans, card_number, service, tuss_table, code, quantity, created_by, tooth, faces) \
+         VALUES (current_tenant(), $1, 'chart_entry', $2, $3, $4, $5::date, $6, $7, $12, $8, $9, $10, $11, $13, $14) \
          ON CONFLICT (tenant_id, source, source_id, tuss_table, code) DO NOTHING",
     )
     .bind(id)
@@ -555,6 +584,9 @@ pub async fn add_procedure(
     .bind(code.as_str())
     .bind(i32::try_from(body.quantity).unwrap_or(1))
     .bind(by)
+    .bind(if dental { "dental" } else { "procedure" })
+    .bind(tooth)
+    .bind(faces)
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -597,26 +629,6 @@ async fn professional_of_user(tx: &mut TenantTx, user: Uuid) -> Result<Option<Pr
         .await?
         .into_iter()
         .find(|p| p.user_id.is_some_and(|u| *u.as_uuid() == user)))
-}
-
-/// What the guide builder looks up, read before building.
-struct Loaded {
-    professionals: BTreeMap<ProfessionalId, Professional>,
-    cards: BTreeMap<PatientId, Vec<HealthPlanCard>>,
-}
-
-impl Lookup for Loaded {
-    fn professional(&self, id: ProfessionalId) -> Option<Professional> {
-        self.professionals.get(&id).cloned()
-    }
-
-    fn card(&self, patient: PatientId, registro_ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard> {
-        self.cards
-            .get(&patient)?
-            .iter()
-            .find(|c| c.operator_ans == *registro_ans && c.card_number == *card)
-            .cloned()
-    }
 }
 
 /// A lote as the API shows it.
@@ -708,10 +720,10 @@ pub async fn build_lote(
     kind: GuideKind,
     by: Uuid,
 ) -> Result<LoteView, ApiError> {
-    if !matches!(kind, GuideKind::Consulta | GuideKind::SpSadt) {
+    if !matches!(kind, GuideKind::Consulta | GuideKind::SpSadt | GuideKind::Odonto) {
         return Err(refuse(
             "billing.guide_kind_unsupported",
-            "Só guias de consulta e SP/SADT são geradas a partir dos atendimentos da clínica.",
+            "Guias de honorários e de resumo de internação são de atendimentos hospitalares, que a clínica não registra.",
         ));
     }
     let operator = operator_locked(tx, registro_ans).await?;
@@ -742,7 +754,7 @@ pub async fn build_lote(
             "Não há itens abertos desta operadora para este tipo de guia.",
         ));
     }
-    let mut loaded = Loaded {
+    let mut loaded = LoadedLookup {
         professionals: professionals(tx).await?.into_iter().map(|p| (p.id, p)).collect(),
         cards: BTreeMap::new(),
     };
@@ -854,6 +866,8 @@ fn to_item(v: &ItemView) -> Result<BillableItem, ApiError> {
         table: TussTable::from_code(&v.tuss_table).ok_or_else(ApiError::internal)?,
         code: TussCode::parse(&v.code).map_err(|_| ApiError::internal())?,
         quantity: u32::try_from(v.quantity).unwrap_or(1),
+        tooth: v.tooth.clone(),
+        faces: v.faces.clone(),
     })
 }
 
@@ -922,15 +936,6 @@ pub struct ReturnView {
     /// `PROTOCOLO_RECEBIMENTO` or `DEMONSTRATIVO_ANALISE_CONTA`.
     pub kind: String,
     pub glosas: Vec<GlosaView>,
-}
-
-fn level_code(level: GlosaLevel) -> &'static str {
-    match level {
-        GlosaLevel::Lote => "lote",
-        GlosaLevel::Protocol => "protocol",
-        GlosaLevel::Guide => "guide",
-        GlosaLevel::Item => "item",
-    }
 }
 
 /// Imports an operator's return file: checked against the schema, parsed, addressed to this
@@ -1064,7 +1069,7 @@ pub async fn import_return(
         .bind(glosa_id)
         .bind(id)
         .bind(lote_id)
-        .bind(level_code(g.level))
+        .bind(g.level.code())
         .bind(&g.protocol)
         .bind(&g.guide)
         .bind(g.item.map(i32::from))
@@ -1077,7 +1082,7 @@ pub async fn import_return(
         views.push(GlosaView {
             id: glosa_id,
             lote_id: Some(lote_id),
-            level: level_code(g.level).to_owned(),
+            level: g.level.code().to_owned(),
             protocol: g.protocol,
             guide_number: g.guide,
             item_sequence: g.item.map(i32::from),

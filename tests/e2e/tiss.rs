@@ -1272,6 +1272,102 @@ fn cli_writes_numbered_lotes_from_the_replica_and_validates_files() {
     let run = replica.run(&["tiss", "validate", file.to_str().unwrap()]);
     assert!(stdout(&run).contains("elemento UF"), "{}", stdout(&run));
 
+    // The replica lists what it would bill, its lotes, and records the sending once.
+    let listed = json(&replica.run(&["--json", "tiss", "lotes", "--ans", &ans]));
+    assert_eq!(listed[0]["numero_lote"], 1);
+    assert!(listed[0]["sent_at_ms"].is_null());
+    replica.ok(&["tiss", "sent", "--ans", &ans, "--lote", "1"]);
+    let again = replica.run(&["--json", "tiss", "sent", "--ans", &ans, "--lote", "1"]);
+    assert_eq!(failure(&again).code, "billing.lote_unknown_or_sent");
+    let pending = json(&replica.run(&[
+        "--json", "tiss", "items", "--ans", &ans, "--from", &from, "--to", &to,
+    ]));
+    // The second lote above took up to 100 of what the first left.
+    let left = written["remaining"].as_u64().unwrap().saturating_sub(100);
+    assert_eq!(pending.as_array().unwrap().len() as u64, left);
+
+    // The operator's returns, built from the XSD-checked fixtures and addressed to this clinic:
+    // a demonstrativo denying guide 1 of lote 1, and a refusal of the lote on receipt.
+    let fixture = |name: &str| -> String {
+        std::fs::read(format!(
+            "{}/../shared-model/src/billing/tiss/testdata/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+        .iter()
+        .map(|&b| char::from(b))
+        .collect::<String>()
+        .replace(
+            "<ans:registroANS>123456</ans:registroANS>",
+            &format!("<ans:registroANS>{ans}</ans:registroANS>"),
+        )
+        .replace(
+            "<ans:codigoPrestadorNaOperadora>123456</ans:codigoPrestadorNaOperadora>",
+            &format!("<ans:codigoPrestadorNaOperadora>AB{ans}</ans:codigoPrestadorNaOperadora>"),
+        )
+    };
+    let latin1 = |text: String| -> Vec<u8> {
+        text.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect()
+    };
+    let demonstrativo = fixture("retorno-demonstrativo.xml");
+    let start = demonstrativo
+        .find("<ans:detalhesGuia>\n                <ans:sequencialItem>2")
+        .unwrap();
+    let end =
+        start + demonstrativo[start..].find("</ans:detalhesGuia>").unwrap() + "</ans:detalhesGuia>".len();
+    let demonstrativo = format!("{}{}", &demonstrativo[..start], &demonstrativo[end..])
+        .replace("<ans:numeroLotePrestador>2<", "<ans:numeroLotePrestador>1<")
+        .replace("<ans:numeroGuiaPrestador>2<", "<ans:numeroGuiaPrestador>1<");
+    let file = replica.scratch("demonstrativo.xml");
+    std::fs::write(&file, latin1(demonstrativo)).unwrap();
+    let imported = replica.run(&["--json", "tiss", "return", file.to_str().unwrap(), "--ans", &ans]);
+    assert!(imported.status.success(), "{}", atendebem_e2e::stderr(&imported));
+    let glosas = json(&imported);
+    assert_eq!(glosas[0]["code"], "1705");
+    assert_eq!(glosas[0]["numero_lote"], 1);
+    assert_eq!(glosas[0]["guide_number"], "1");
+    assert!(
+        glosas[0]["appointment_id"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{glosas}"
+    );
+    let twice = replica.run(&["--json", "tiss", "return", file.to_str().unwrap(), "--ans", &ans]);
+    assert_eq!(failure(&twice).code, "billing.return_duplicate");
+    let refused = replica.scratch("recusado.xml");
+    std::fs::write(&refused, latin1(fixture("retorno-lote-recusado.xml"))).unwrap();
+    let run = replica.run(&[
+        "--json",
+        "tiss",
+        "return",
+        refused.to_str().unwrap(),
+        "--ans",
+        &ans,
+    ]);
+    assert_eq!(failure(&run).code, "billing.return_needs_lote");
+    let run = replica.run(&[
+        "--json",
+        "tiss",
+        "return",
+        refused.to_str().unwrap(),
+        "--ans",
+        &ans,
+        "--lote",
+        "1",
+    ]);
+    assert_eq!(json(&run)[0]["code"], "5014");
+    // A return for another clinic's code is refused before anything is stored.
+    let other = replica.scratch("outra.xml");
+    std::fs::write(
+        &other,
+        latin1(fixture("retorno-protocolo.xml").replace(&format!("AB{ans}"), "ZZ999")),
+    )
+    .unwrap();
+    let run = replica.run(&["--json", "tiss", "return", other.to_str().unwrap(), "--ans", &ans]);
+    assert_eq!(failure(&run).code, "tiss.return_other_party");
+
     // Bad operator input is named; nothing changes.
     let run = replica.run(&[
         "--json",

@@ -92,8 +92,57 @@ pub enum TissCommand {
     /// Operadoras (convênios) faturadas por esta clínica.
     #[command(subcommand)]
     Operator(TissOperatorCommand),
+    /// Lista os atendimentos realizados de uma operadora que o próximo lote faturaria.
+    Items(TissPeriodArgs),
     /// Gera o lote de guias de consulta dos atendimentos realizados de uma operadora.
     Lote(TissLoteArgs),
+    /// Lista os lotes gerados nesta réplica.
+    Lotes(TissAnsFilter),
+    /// Marca um lote como enviado à operadora.
+    Sent(TissSentArgs),
+    /// Importa um retorno da operadora (protocolo ou demonstrativo) e lista as glosas.
+    Return(TissReturnArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TissPeriodArgs {
+    /// Registro ANS da operadora.
+    #[arg(long)]
+    pub ans: String,
+    /// Primeiro dia (dd/mm/aaaa ou aaaa-mm-dd).
+    #[arg(long)]
+    pub from: String,
+    /// Último dia.
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct TissAnsFilter {
+    /// Só os desta operadora (registro ANS).
+    #[arg(long)]
+    pub ans: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TissSentArgs {
+    #[arg(long)]
+    pub ans: String,
+    /// Número do lote.
+    #[arg(long)]
+    pub lote: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct TissReturnArgs {
+    /// O arquivo XML recebido da operadora.
+    pub file: PathBuf,
+    /// Registro ANS da operadora que enviou o arquivo.
+    #[arg(long)]
+    pub ans: String,
+    /// O lote recusado, quando o arquivo recusa um lote no recebimento (ele não diz qual).
+    #[arg(long)]
+    pub lote: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,15 +181,8 @@ pub struct TissOperatorArgs {
 
 #[derive(Debug, Args)]
 pub struct TissLoteArgs {
-    /// Registro ANS da operadora.
-    #[arg(long)]
-    pub ans: String,
-    /// Primeiro dia dos atendimentos (dd/mm/aaaa ou aaaa-mm-dd).
-    #[arg(long)]
-    pub from: String,
-    /// Último dia dos atendimentos.
-    #[arg(long)]
-    pub to: String,
+    #[command(flatten)]
+    pub period: TissPeriodArgs,
     /// Onde gravar o XML do lote.
     #[arg(long)]
     pub out: PathBuf,

@@ -141,6 +141,12 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
             tiss_commands::operator_list(&open(&dir)?, as_user, json)
         }
         Command::Tiss(TissCommand::Lote(args)) => tiss_commands::lote(&open(&dir)?, as_user, args, json),
+        Command::Tiss(TissCommand::Items(args)) => tiss_commands::items(&open(&dir)?, as_user, args, json),
+        Command::Tiss(TissCommand::Lotes(args)) => tiss_commands::lotes(&open(&dir)?, as_user, args, json),
+        Command::Tiss(TissCommand::Sent(args)) => tiss_commands::sent(&open(&dir)?, as_user, args, json),
+        Command::Tiss(TissCommand::Return(args)) => {
+            tiss_commands::import_return(&open(&dir)?, as_user, args, json)
+        }
         Command::SwitchUser(args) => sync_commands::switch_user(&dir, args, json),
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),
         Command::Debug(DebugCommand::Heads) => output::json(&open(&dir)?.document_heads()?),

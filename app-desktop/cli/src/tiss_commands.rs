@@ -13,7 +13,9 @@ use shared_model::identity::Role;
 use shared_model::registry::AnsCode;
 use shared_model::values::{Money, parse_date_br_or_iso};
 
-use crate::args::{TissLoteArgs, TissOperatorArgs};
+use crate::args::{
+    TissAnsFilter, TissLoteArgs, TissOperatorArgs, TissPeriodArgs, TissReturnArgs, TissSentArgs,
+};
 use crate::output;
 use crate::sync_commands::session;
 
@@ -222,12 +224,12 @@ pub fn operator_list(clinic: &Clinic, as_user: Option<&str>, json: bool) -> Resu
 
 pub fn lote(clinic: &Clinic, as_user: Option<&str>, args: TissLoteArgs, json: bool) -> Result<(), CoreError> {
     let session = session(clinic, as_user, Role::Staff)?;
-    let from = parse_date_br_or_iso(&args.from).map_err(CoreError::domain)?;
-    let to = parse_date_br_or_iso(&args.to).map_err(CoreError::domain)?;
+    let from = parse_date_br_or_iso(&args.period.from).map_err(CoreError::domain)?;
+    let to = parse_date_br_or_iso(&args.period.to).map_err(CoreError::domain)?;
     let written = clinic.tiss_lote(
         &session,
         &LoteRequest {
-            registro_ans: args.ans,
+            registro_ans: args.period.ans,
             from,
             to,
             preview: args.preview,
@@ -261,6 +263,128 @@ pub fn lote(clinic: &Clinic, as_user: Option<&str>, args: TissLoteArgs, json: bo
         println!(
             "Restam {} atendimento(s) do período para o próximo lote.",
             written.remaining
+        );
+    }
+    Ok(())
+}
+
+pub fn items(
+    clinic: &Clinic,
+    as_user: Option<&str>,
+    args: TissPeriodArgs,
+    json: bool,
+) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    let from = parse_date_br_or_iso(&args.from).map_err(CoreError::domain)?;
+    let to = parse_date_br_or_iso(&args.to).map_err(CoreError::domain)?;
+    let list = clinic.billable_items(&session, &args.ans, from, to)?;
+    if json {
+        return output::json(&list);
+    }
+    for i in &list {
+        println!(
+            "{}  atendimento {}  carteira {}  TUSS {}  {}",
+            i.day,
+            i.appointment_id,
+            i.card_number,
+            i.code,
+            i.centavos.map_or_else(
+                || "sem preço na tabela".to_owned(),
+                |c| format!("R$ {}", Money::from_centavos(c))
+            )
+        );
+    }
+    println!("{} atendimento(s) a faturar.", list.len());
+    Ok(())
+}
+
+pub fn lotes(
+    clinic: &Clinic,
+    as_user: Option<&str>,
+    args: TissAnsFilter,
+    json: bool,
+) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    let list = clinic.tiss_lotes(&session, args.ans.as_deref())?;
+    if json {
+        return output::json(&list);
+    }
+    for l in &list {
+        println!(
+            "{} lote {}  {} guia(s)  R$ {}  {}",
+            l.registro_ans,
+            l.numero_lote,
+            l.guide_count,
+            Money::from_centavos(l.total_centavos),
+            if l.sent_at_ms.is_some() {
+                "enviado"
+            } else {
+                "não enviado"
+            }
+        );
+    }
+    Ok(())
+}
+
+pub fn sent(clinic: &Clinic, as_user: Option<&str>, args: TissSentArgs, json: bool) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    clinic.mark_lote_sent(&session, &args.ans, args.lote)?;
+    if json {
+        return output::json(
+            &serde_json::json!({"registro_ans": args.ans.trim(), "numero_lote": args.lote, "sent": true}),
+        );
+    }
+    println!("Lote {} marcado como enviado.", args.lote);
+    Ok(())
+}
+
+/// `tiss return FILE`: the schema first (a file the operator's own validator would refuse is not
+/// read), then the clinic's lotes.
+pub fn import_return(
+    clinic: &Clinic,
+    as_user: Option<&str>,
+    args: TissReturnArgs,
+    json: bool,
+) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    let bytes = read(&args.file)?;
+    match check_schema(&bytes) {
+        Ok(()) => {}
+        Err(XsdError::Invalid(issues)) => {
+            let first = issues.first().map_or_else(String::new, |i| {
+                format!(
+                    " (linha {}, elemento {}: {})",
+                    i.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
+                    i.element.as_deref().unwrap_or("?"),
+                    i.rule
+                )
+            });
+            return Err(invalid(
+                "tiss.schema_invalid",
+                format!("o arquivo não segue o schema TISS 4.01.00{first}"),
+            ));
+        }
+        Err(e) => return Err(invalid(e.code(), e.to_string())),
+    }
+    let glosas = clinic.import_tiss_return(&session, &args.ans, &bytes, args.lote)?;
+    if json {
+        return output::json(&glosas);
+    }
+    if glosas.is_empty() {
+        println!("Retorno importado: nenhuma glosa.");
+    }
+    for g in &glosas {
+        println!(
+            "lote {}  guia {}  item {}  glosa {}{}{}",
+            g.numero_lote,
+            g.guide_number.as_deref().unwrap_or("—"),
+            g.item_sequence.map_or_else(|| "—".to_owned(), |i| i.to_string()),
+            g.code,
+            g.centavos
+                .map_or_else(String::new, |c| format!("  R$ {}", Money::from_centavos(c))),
+            g.description
+                .as_deref()
+                .map_or_else(String::new, |d| format!("  ({d})"))
         );
     }
     Ok(())

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::tiss::{
-    Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Guide, GuideKind, HashInput, Procedure,
-    SadtGuide, TissError, TissProfessional, domains,
+    Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind, HashInput,
+    OdontoExecutor, OdontoGuide, OdontoItem, Procedure, SadtGuide, TissError, TissProfessional,
+    ToothOrRegion, domains,
 };
 use crate::ids::{PatientId, ProfessionalId};
 use crate::registry::{AnsCode, CardNumber, HealthPlanCard, Professional};
@@ -140,8 +141,11 @@ pub enum Service {
     FollowUp,
     /// Teleconsulta (regime 05).
     Teleconsultation,
-    /// A procedure recorded in the chart (Guia SP/SADT).
+    /// A procedure recorded in the chart (Guia SP/SADT; materials, drugs and fees of the
+    /// visit go in its `outrasDespesas`).
     Procedure,
+    /// A dental procedure (Guia de Tratamento Odontológico), on a tooth or region.
+    Dental,
 }
 
 impl Service {
@@ -149,6 +153,7 @@ impl Service {
     pub const fn guide(self) -> GuideKind {
         match self {
             Self::Procedure => GuideKind::SpSadt,
+            Self::Dental => GuideKind::Odonto,
             _ => GuideKind::Consulta,
         }
     }
@@ -168,6 +173,9 @@ pub struct BillableItem {
     pub table: TussTable,
     pub code: TussCode,
     pub quantity: u32,
+    /// Dental items: the tooth (FDI, `36`) or region (`AS`), and the faces (`OM`).
+    pub tooth: Option<String>,
+    pub faces: Option<String>,
 }
 
 /// Why items could not become guides. Codes are stable; messages pt-BR and never quote
@@ -226,6 +234,29 @@ pub trait Lookup {
     fn professional(&self, id: ProfessionalId) -> Option<Professional>;
     /// The patient's card with this number at this operator.
     fn card(&self, patient: PatientId, registro_ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard>;
+}
+
+/// A [`Lookup`] over what the caller read beforehand (the server from its documents, a replica
+/// from its own).
+#[derive(Debug, Clone, Default)]
+pub struct LoadedLookup {
+    pub professionals: BTreeMap<ProfessionalId, Professional>,
+    /// Each patient's health-plan cards.
+    pub cards: BTreeMap<PatientId, Vec<HealthPlanCard>>,
+}
+
+impl Lookup for LoadedLookup {
+    fn professional(&self, id: ProfessionalId) -> Option<Professional> {
+        self.professionals.get(&id).cloned()
+    }
+
+    fn card(&self, patient: PatientId, registro_ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard> {
+        self.cards
+            .get(&patient)?
+            .iter()
+            .find(|c| c.operator_ans == *registro_ans && c.card_number == *card)
+            .cloned()
+    }
 }
 
 fn tiss_professional(p: &Professional) -> TissProfessional {
@@ -318,7 +349,7 @@ pub fn build_guides(
         }
         return Ok(out);
     }
-    // SP/SADT: one guide per patient, card, professional and day, in the items' order.
+    // SP/SADT and Odonto: one guide per patient, card, professional and day, in the items' order.
     let mut groups: BTreeMap<(PatientId, String, ProfessionalId, Date), Vec<&BillableItem>> = BTreeMap::new();
     for item in items {
         groups
@@ -331,36 +362,121 @@ pub fn build_guides(
             .or_default()
             .push(item);
     }
-    for ((_, card, _, day), group) in groups {
-        let requester = tiss_professional(&professional(group[0])?);
-        let mut procedures = Vec::new();
-        let mut placed = Vec::new();
-        for (i, item) in group.iter().enumerate() {
-            let sequence = u16::try_from(i + 1).map_err(|_| {
-                BillingError::Tiss(TissError::InvalidField {
-                    field: "procedimentosExecutados".to_owned(),
-                    reason: "itens demais numa guia",
-                })
-            })?;
+    let too_many = || {
+        BillingError::Tiss(TissError::InvalidField {
+            field: "procedimentosExecutados".to_owned(),
+            reason: "itens demais numa guia",
+        })
+    };
+    for ((patient, card, _, day), group) in groups {
+        let professional = professional(group[0])?;
+        let described = |item: &BillableItem| {
             let price = operator.price(item.table, &item.code);
-            procedures.push(ExecutedProcedure {
-                sequence,
-                date: item.performed_on,
-                start: None,
-                end: None,
-                procedure: Procedure {
+            (
+                Procedure {
                     table: item.table.code().to_owned(),
                     code: item.code.as_str().to_owned(),
                     description: price
                         .map_or_else(|| item.code.as_str().to_owned(), |p| p.description.clone()),
                 },
-                quantity: item.quantity,
-                access_route: None,
-                technique: None,
-                factor_hundredths: 100,
-                unit_centavos: price.map_or(0, |p| p.centavos),
-                team: Vec::new(),
+                price.map_or(0, |p| p.centavos),
+            )
+        };
+        let mut placed = Vec::new();
+        if kind == GuideKind::Odonto {
+            let mut dental = Vec::new();
+            for (i, item) in group.iter().enumerate() {
+                let sequence = u16::try_from(i + 1).map_err(|_| too_many())?;
+                let (procedure, unit) = described(item);
+                dental.push(OdontoItem {
+                    sequence,
+                    procedure,
+                    tooth: item.tooth.as_ref().map(|t| {
+                        if domains::TEETH.contains(&t.trim()) {
+                            ToothOrRegion::Tooth(t.trim().to_owned())
+                        } else {
+                            ToothOrRegion::Region(t.trim().to_owned())
+                        }
+                    }),
+                    faces: item.faces.clone(),
+                    quantity: item.quantity,
+                    unit_centavos: unit,
+                    franchise_centavos: None,
+                    authorized: true,
+                    date: item.performed_on,
+                });
+                placed.push((item.id, sequence));
+            }
+            let card_plan = lookup
+                .card(patient, &operator.registro_ans, &group[0].card)
+                .and_then(|c| c.plan_name);
+            out.push(BuiltGuide {
+                guide: Guide::Odonto(OdontoGuide {
+                    number: next_number().to_string(),
+                    main_guide: None,
+                    operator_guide: None,
+                    beneficiary: Beneficiary { card, newborn: false },
+                    plan: card_plan.unwrap_or_else(|| operator.name.chars().take(40).collect()),
+                    executor: OdontoExecutor {
+                        code: operator.provider_code.clone(),
+                        name: professional.name.as_str().to_owned(),
+                        cro: professional.registration.number().to_owned(),
+                        uf: domains::uf_code(professional.registration.uf()).to_owned(),
+                        cnes: operator.cnes.clone(),
+                        cbo: professional.cbo.as_str().to_owned(),
+                    },
+                    items: dental,
+                    treatment_end: None,
+                    service_type: "1".to_owned(),
+                    billing_type: "4".to_owned(),
+                    notes: None,
+                }),
+                items: placed,
             });
+            continue;
+        }
+        // Procedures first (numbered 1..), then materials, drugs and fees as other expenses,
+        // linked to the visit's first procedure.
+        let mut procedures = Vec::new();
+        let mut expenses = Vec::new();
+        let (main, extra): (Vec<&BillableItem>, Vec<&BillableItem>) =
+            group.iter().partition(|i| i.table == TussTable::Procedures);
+        for (i, item) in main.iter().chain(extra.iter()).enumerate() {
+            let sequence = u16::try_from(i + 1).map_err(|_| too_many())?;
+            let (procedure, unit) = described(item);
+            if item.table == TussTable::Procedures {
+                procedures.push(ExecutedProcedure {
+                    sequence,
+                    date: item.performed_on,
+                    start: None,
+                    end: None,
+                    procedure,
+                    quantity: item.quantity,
+                    access_route: None,
+                    technique: None,
+                    factor_hundredths: 100,
+                    unit_centavos: unit,
+                    team: Vec::new(),
+                });
+            } else {
+                expenses.push(Expense {
+                    sequence,
+                    kind: match item.table {
+                        TussTable::Drugs => "02",
+                        TussTable::Materials => "03",
+                        _ => "07",
+                    }
+                    .to_owned(),
+                    date: item.performed_on,
+                    item: procedure,
+                    quantity_ten_thousandths: i64::from(item.quantity) * 10_000,
+                    unit_of_measure: "036".to_owned(),
+                    factor_hundredths: 100,
+                    unit_centavos: unit,
+                    anvisa: None,
+                    linked_item: (!main.is_empty()).then_some(1),
+                });
+            }
             placed.push((item.id, sequence));
         }
         out.push(BuiltGuide {
@@ -371,7 +487,7 @@ pub fn build_guides(
                 beneficiary: Beneficiary { card, newborn: false },
                 requester: executor.clone(),
                 requester_name: operator.clinic_name.clone(),
-                requesting_professional: requester,
+                requesting_professional: tiss_professional(&professional),
                 request_date: Some(day),
                 character: "1".to_owned(),
                 clinical_indication: None,
@@ -382,7 +498,7 @@ pub fn build_guides(
                 consultation_type: None,
                 regime: "01".to_owned(),
                 procedures,
-                expenses: Vec::new(),
+                expenses,
                 notes: None,
             }),
             items: placed,
@@ -456,6 +572,18 @@ mod tests {
                     description: "Sessão de acupuntura".into(),
                     centavos: 8_000,
                 },
+                PriceEntry {
+                    table: TussTable::Materials,
+                    code: TussCode::parse("70000000").unwrap(),
+                    description: "Agulha descartável".into(),
+                    centavos: 250,
+                },
+                PriceEntry {
+                    table: TussTable::Procedures,
+                    code: TussCode::parse("85100196").unwrap(),
+                    description: "Restauração em resina".into(),
+                    centavos: 9_000,
+                },
             ],
         }
     }
@@ -473,6 +601,8 @@ mod tests {
             table: TussTable::Procedures,
             code: TussCode::parse(code).unwrap(),
             quantity: 1,
+            tooth: None,
+            faces: None,
         }
     }
 
@@ -538,6 +668,53 @@ mod tests {
         assert_eq!(g.procedures[1].total_centavos(), 24_000);
         assert_eq!(built[0].items, vec![(a.id, 1), (b.id, 2)]);
         assert_eq!(built[0].guide.total_centavos(), 32_000);
+    }
+
+    #[test]
+    fn materials_go_in_other_expenses_and_dental_work_in_a_gto() {
+        let c = clinic();
+        let needle = {
+            let mut i = item(&c, Service::Procedure, "70000000", 5);
+            i.table = TussTable::Materials;
+            i.quantity = 4;
+            i
+        };
+        let session = item(&c, Service::Procedure, "20104014", 5);
+        let mut session = session;
+        session.patient = needle.patient;
+        let built = build_guides(&operator(), &[needle.clone(), session.clone()], &c, || 9).unwrap();
+        let Guide::SpSadt(g) = &built[0].guide else {
+            panic!()
+        };
+        assert_eq!(g.procedures.len(), 1);
+        assert_eq!(g.procedures[0].sequence, 1);
+        assert_eq!(g.expenses.len(), 1);
+        let e = &g.expenses[0];
+        assert_eq!((e.kind.as_str(), e.sequence, e.linked_item), ("03", 2, Some(1)));
+        assert_eq!(e.total_centavos(), 1_000);
+        assert_eq!(built[0].items, vec![(session.id, 1), (needle.id, 2)]);
+        assert_eq!(built[0].guide.total_centavos(), 9_000);
+
+        let mut filling = item(&c, Service::Dental, "85100196", 6);
+        filling.tooth = Some("36".into());
+        filling.faces = Some("OM".into());
+        let built = build_guides(&operator(), std::slice::from_ref(&filling), &c, || 3).unwrap();
+        let Guide::Odonto(g) = &built[0].guide else {
+            panic!()
+        };
+        assert_eq!(g.items[0].tooth, Some(ToothOrRegion::Tooth("36".into())));
+        assert_eq!(g.executor.cro, "123456");
+        assert_eq!(g.plan, "Saúde Exemplo");
+        let header = LoteHeader {
+            transaction: 2,
+            lote: 2,
+            made_at: jiff::civil::date(2026, 11, 29).at(12, 0, 0, 0),
+            provider_code: "000123".into(),
+            registro_ans: "326305".into(),
+            hash_input: HashInput::Latin1,
+        };
+        let bytes = lote(&header, &[built[0].guide.clone()]).unwrap();
+        assert_eq!(message_hashes(&bytes).unwrap().matches, Some("iso_8859_1"));
     }
 
     #[test]

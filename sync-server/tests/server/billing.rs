@@ -320,6 +320,20 @@ async fn from_completed_work_to_lote_return_and_recurso() {
         (422, Some("billing.unknown_tuss_code")),
         "{body}"
     );
+    // A physician's procedure has no tooth (teeth and faces belong to a dentist's GTO).
+    let (status, body) = server
+        .post(
+            "/v1/billing/items",
+            Some(&doctor),
+            json!({"chart_entry_id": entry.as_uuid(), "registro_ans": ANS,
+            "card_number": CARD, "code": "20103069", "quantity": 1, "tooth": "36", "faces": "OM"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("billing.tooth_not_dental")),
+        "{body}"
+    );
     let (status, item) = server
         .post(
             "/v1/billing/items",

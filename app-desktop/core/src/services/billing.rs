@@ -8,22 +8,47 @@
 use std::collections::BTreeMap;
 
 use jiff::civil::Date;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::Connection;
 use serde::Serialize;
 use shared_model::access::{Action, Area, require};
-use shared_model::billing::tiss::{Guide, LoteHeader, lote, message_hashes};
+use shared_model::billing::tiss::{
+    ExpectedParties, GlosaLevel, Guide, LoteHeader, MAX_GUIDES, ReturnBody, lote, message_hashes,
+    parse_return,
+};
 use shared_model::billing::{
-    BillableItem, ItemSource, Lookup, OperatorSettings, Service, TussTable, build_guides,
+    BillableItem, ItemSource, LoadedLookup, OperatorSettings, Service, TussTable, build_guides,
 };
 use shared_model::documents::{AgendaDoc, DocumentKey, RegistryDoc};
-use shared_model::ids::{AppointmentId, PatientId, ProfessionalId};
-use shared_model::registry::{AnsCode, CardNumber, HealthPlanCard, Professional};
+use shared_model::ids::AppointmentId;
 use shared_model::scheduling::{AppointmentKind, AppointmentStatus, Payer};
 
 use super::documents;
 use super::{Clinic, Session};
 use crate::error::CoreError;
-use crate::store::people;
+use crate::store::{billing, people};
+
+/// An appointment a lote would bill.
+#[derive(Debug, Clone, Serialize)]
+pub struct BillableView {
+    pub appointment_id: String,
+    pub patient_id: String,
+    pub professional_id: String,
+    pub day: String,
+    pub card_number: String,
+    pub code: String,
+    /// The contracted price (`None` when the operator's table lacks the code).
+    pub centavos: Option<i64>,
+}
+
+fn operator_settings(conn: &Connection, registro_ans: &str) -> Result<OperatorSettings, CoreError> {
+    match billing::operator(conn, registro_ans.trim())? {
+        Some((json, _)) => serde_json::from_str(&json).map_err(|_| CoreError::Damaged),
+        None => Err(domain(
+            "billing.operator_unknown",
+            "operadora não cadastrada no faturamento (atendebem tiss operator set)",
+        )),
+    }
+}
 
 fn domain(code: &'static str, message: impl Into<String>) -> CoreError {
     CoreError::Domain {
@@ -58,25 +83,6 @@ pub struct WrittenLote {
     pub xml: Vec<u8>,
 }
 
-struct ReplicaLookup {
-    professionals: BTreeMap<ProfessionalId, Professional>,
-    cards: BTreeMap<PatientId, Vec<HealthPlanCard>>,
-}
-
-impl Lookup for ReplicaLookup {
-    fn professional(&self, id: ProfessionalId) -> Option<Professional> {
-        self.professionals.get(&id).cloned()
-    }
-
-    fn card(&self, patient: PatientId, registro_ans: &AnsCode, card: &CardNumber) -> Option<HealthPlanCard> {
-        self.cards
-            .get(&patient)?
-            .iter()
-            .find(|c| c.operator_ans == *registro_ans && c.card_number == *card)
-            .cloned()
-    }
-}
-
 impl Clinic {
     /// Creates or replaces an operator's settings and price table (administrators).
     pub fn set_billing_operator(
@@ -87,11 +93,7 @@ impl Clinic {
         require(session.role, Area::ClinicSettings, Action::Write)?;
         let json = serde_json::to_string(settings).map_err(|_| CoreError::Damaged)?;
         self.replica.write(|tx| {
-            tx.execute(
-                "INSERT INTO billing_operators (registro_ans, data) VALUES (?1, ?2)
-                 ON CONFLICT (registro_ans) DO UPDATE SET data = excluded.data",
-                params![settings.registro_ans.as_str(), json],
-            )?;
+            billing::put_operator(tx, settings.registro_ans.as_str(), &json)?;
             self.audit(
                 tx,
                 Some(session),
@@ -104,20 +106,15 @@ impl Clinic {
     /// The operators this replica bills.
     pub fn billing_operators(&self, session: &Session) -> Result<Vec<OperatorSettings>, CoreError> {
         require(session.role, Area::Billing, Action::Read)?;
-        let mut stmt = self
-            .replica
-            .conn()
-            .prepare("SELECT data FROM billing_operators ORDER BY registro_ans")?;
-        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-        rows.map(|r| {
-            let json = r?;
-            serde_json::from_str(&json).map_err(|_| CoreError::Damaged)
-        })
-        .collect()
+        billing::operators(self.replica.conn())?
+            .iter()
+            .map(|json| serde_json::from_str(json).map_err(|_| CoreError::Damaged))
+            .collect()
     }
 
     /// Writes a lote of Guias de Consulta for the completed health-plan appointments of one
-    /// operator in a period (oldest first, at most 100), not billed before.
+    /// operator in a period (oldest first, at most 100), not billed before. Numbering, the
+    /// record of the lote and of what it billed happen in one write transaction.
     pub fn tiss_lote(&self, session: &Session, request: &LoteRequest) -> Result<WrittenLote, CoreError> {
         require(session.role, Area::Billing, Action::Export)?;
         if request.to < request.from {
@@ -126,8 +123,7 @@ impl Clinic {
                 "o fim do período vem antes do início",
             ));
         }
-        let conn = self.replica.conn();
-        let connected = people::get_meta(conn, crate::sync::meta::SERVER_URL)?.is_some();
+        let connected = people::get_meta(self.replica.conn(), crate::sync::meta::SERVER_URL)?.is_some();
         if connected && !request.preview {
             return Err(domain(
                 "billing.numbering_needs_server",
@@ -135,50 +131,42 @@ impl Clinic {
                  operadora) ou escreva uma prévia (--preview)",
             ));
         }
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT data FROM billing_operators WHERE registro_ans = ?1",
-                [request.registro_ans.trim()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let operator: OperatorSettings = match stored {
-            Some(json) => serde_json::from_str(&json).map_err(|_| CoreError::Damaged)?,
-            None => {
-                return Err(domain(
-                    "billing.operator_unknown",
-                    "operadora não cadastrada no faturamento (atendebem tiss operator set)",
-                ));
-            }
-        };
-        let items = self.billable_appointments(&operator, request.from, request.to)?;
+        if request.preview {
+            return self.write_lote(self.replica.conn(), session, request);
+        }
+        self.replica.write(|tx| self.write_lote(tx, session, request))
+    }
+
+    fn write_lote(
+        &self,
+        conn: &Connection,
+        session: &Session,
+        request: &LoteRequest,
+    ) -> Result<WrittenLote, CoreError> {
+        let operator = operator_settings(conn, &request.registro_ans)?;
+        let [next_guide, next_lote, next_transaction] =
+            billing::operator(conn, operator.registro_ans.as_str())?
+                .map(|(_, counters)| counters)
+                .ok_or(CoreError::Damaged)?;
+        let items = self.billable_appointments(conn, &operator, request.from, request.to)?;
         if items.is_empty() {
             return Err(domain(
                 "billing.nothing_to_bill",
                 "não há atendimentos realizados desta operadora a faturar no período",
             ));
         }
-        let remaining = items
-            .len()
-            .saturating_sub(shared_model::billing::tiss::MAX_GUIDES);
-        let items: Vec<BillableItem> = items
-            .into_iter()
-            .take(shared_model::billing::tiss::MAX_GUIDES)
-            .collect();
-        let lookup = self.lookup(&items)?;
-        let (mut next_guide, lote_number, transaction) = if request.preview {
+        let remaining = items.len().saturating_sub(MAX_GUIDES);
+        let items: Vec<BillableItem> = items.into_iter().take(MAX_GUIDES).collect();
+        let lookup = self.lookup(conn, &items)?;
+        let (first_guide, lote_number, transaction) = if request.preview {
             (1, 1, 1)
         } else {
-            conn.query_row(
-                "SELECT next_guide, next_lote, next_transaction FROM billing_operators WHERE registro_ans = ?1",
-                [operator.registro_ans.as_str()],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)),
-            )?
+            (next_guide, next_lote, next_transaction)
         };
-        let first_guide = next_guide;
+        let mut next = first_guide;
         let built = build_guides(&operator, &items, &lookup, || {
-            let n = next_guide;
-            next_guide += 1;
+            let n = next;
+            next += 1;
             u64::try_from(n).unwrap_or(0)
         })
         .map_err(CoreError::domain)?;
@@ -203,40 +191,35 @@ impl Clinic {
             .unwrap_or_default();
         let total: i64 = guides.iter().map(Guide::total_centavos).sum();
         if !request.preview {
-            self.replica.write(|tx| {
-                tx.execute(
-                    "UPDATE billing_operators SET next_guide = ?2, next_lote = next_lote + 1,
-                       next_transaction = next_transaction + 1 WHERE registro_ans = ?1",
-                    params![operator.registro_ans.as_str(), first_guide + i64::try_from(guides.len()).unwrap_or(0)],
-                )?;
-                tx.execute(
-                    "INSERT INTO tiss_lotes (registro_ans, numero_lote, transaction_seq, guide_kind, guide_count,
-                       total_centavos, hash, xml, created_at_ms) VALUES (?1, ?2, ?3, 'consulta', ?4, ?5, ?6, ?7, ?8)",
-                    params![
-                        operator.registro_ans.as_str(),
-                        lote_number,
-                        transaction,
-                        i64::try_from(guides.len()).unwrap_or(0),
-                        total,
-                        hash,
-                        xml,
-                        now.as_millisecond()
-                    ],
-                )?;
-                for b in &built {
-                    for (item, _) in &b.items {
-                        if let Some(source) = items.iter().find(|i| i.id == *item) {
-                            let ItemSource::Appointment(id) = source.source else { continue };
-                            tx.execute(
-                                "INSERT INTO billed_items (source_id, registro_ans, numero_lote, guide_number)
-                                 VALUES (?1, ?2, ?3, ?4)",
-                                params![id.to_string(), operator.registro_ans.as_str(), lote_number, b.guide.number()],
-                            )?;
-                        }
-                    }
-                }
-                self.audit(tx, Some(session), "billing.lote.write", Some(&format!("{}/{lote_number}", operator.registro_ans)))
-            })?;
+            let billed: Vec<(String, String)> = built
+                .iter()
+                .flat_map(|b| {
+                    b.items
+                        .iter()
+                        .map(move |(item, _)| (item.to_string(), b.guide.number().to_owned()))
+                })
+                .collect();
+            billing::record_lote(
+                conn,
+                &billing::LoteRecord {
+                    registro_ans: operator.registro_ans.as_str(),
+                    numero_lote: lote_number,
+                    transaction,
+                    next_guide: next,
+                    guide_count: i64::try_from(guides.len()).unwrap_or(0),
+                    total_centavos: total,
+                    hash: &hash,
+                    xml: &xml,
+                    created_at_ms: now.as_millisecond(),
+                    billed: &billed,
+                },
+            )?;
+            self.audit(
+                conn,
+                Some(session),
+                "billing.lote.write",
+                Some(&format!("{}/{lote_number}", operator.registro_ans)),
+            )?;
         }
         Ok(WrittenLote {
             numero_lote: u64::try_from(lote_number).unwrap_or(0),
@@ -250,27 +233,164 @@ impl Clinic {
         })
     }
 
+    /// The completed appointments of an operator in a period that a lote would bill, with the
+    /// contracted price.
+    pub fn billable_items(
+        &self,
+        session: &Session,
+        registro_ans: &str,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<BillableView>, CoreError> {
+        require(session.role, Area::Billing, Action::Read)?;
+        let conn = self.replica.conn();
+        let operator = operator_settings(conn, registro_ans)?;
+        let items = self.billable_appointments(conn, &operator, from, to)?;
+        Ok(items
+            .into_iter()
+            .map(|i| BillableView {
+                appointment_id: i.id.to_string(),
+                patient_id: i.patient.to_string(),
+                professional_id: i.professional.to_string(),
+                day: i.performed_on.to_string(),
+                card_number: i.card.as_str().to_owned(),
+                code: i.code.as_str().to_owned(),
+                centavos: operator.price(i.table, &i.code).map(|p| p.centavos),
+            })
+            .collect())
+    }
+
+    /// Lotes written on this replica, newest first.
+    pub fn tiss_lotes(
+        &self,
+        session: &Session,
+        registro_ans: Option<&str>,
+    ) -> Result<Vec<billing::LoteRow>, CoreError> {
+        require(session.role, Area::Billing, Action::Read)?;
+        billing::lotes(self.replica.conn(), registro_ans.map(str::trim))
+    }
+
+    /// Records that a lote was sent to the operator (once).
+    pub fn mark_lote_sent(
+        &self,
+        session: &Session,
+        registro_ans: &str,
+        numero_lote: i64,
+    ) -> Result<(), CoreError> {
+        require(session.role, Area::Billing, Action::Write)?;
+        let now = self.clock.now().as_millisecond();
+        self.replica.write(|tx| {
+            if !billing::mark_sent(tx, registro_ans.trim(), numero_lote, now)? {
+                return Err(domain(
+                    "billing.lote_unknown_or_sent",
+                    "lote não encontrado nesta réplica, ou já marcado como enviado",
+                ));
+            }
+            self.audit(
+                tx,
+                Some(session),
+                "billing.lote.sent",
+                Some(&format!("{}/{numero_lote}", registro_ans.trim())),
+            )
+        })
+    }
+
+    /// Imports an operator's return (checked against the schema by the caller): addressed to
+    /// this clinic, each glosa matched to the lote and guide this replica wrote. A lote refused
+    /// on receipt does not say which: `refused_lote` names it. Nothing is stored when anything
+    /// does not match.
+    pub fn import_tiss_return(
+        &self,
+        session: &Session,
+        registro_ans: &str,
+        bytes: &[u8],
+        refused_lote: Option<i64>,
+    ) -> Result<Vec<billing::GlosaRow>, CoreError> {
+        use sha2::{Digest, Sha256};
+        require(session.role, Area::Billing, Action::Write)?;
+        let now = self.clock.now().as_millisecond();
+        self.replica.write(|tx| {
+            let operator = operator_settings(tx, registro_ans)?;
+            let ans = operator.registro_ans.as_str();
+            let parsed = parse_return(
+                bytes,
+                &ExpectedParties {
+                    registro_ans: ans.to_owned(),
+                    provider_code: operator.provider_code.clone(),
+                    provider_document: None,
+                },
+            )
+            .map_err(CoreError::domain)?;
+            let refused = match (&parsed.body, refused_lote) {
+                (ReturnBody::LoteRefused { .. }, None) => {
+                    return Err(domain(
+                        "billing.return_needs_lote",
+                        "a operadora recusou um lote sem dizer qual: informe o número do lote (--lote)",
+                    ));
+                }
+                (_, Some(n)) => n.to_string(),
+                (_, None) => String::new(),
+            };
+            let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+            let Some(seq) = billing::insert_return(tx, ans, &parsed.header.kind, &sha256, bytes, now)? else {
+                return Err(domain("billing.return_duplicate", "este arquivo de retorno já foi importado"));
+            };
+            let mut out = Vec::new();
+            for g in parsed.glosas(&refused) {
+                let numero_lote: i64 = g.lote.trim().parse().unwrap_or(0);
+                if !billing::has_lote(tx, ans, numero_lote)? {
+                    return Err(domain(
+                        "billing.return_unknown_lote",
+                        "o retorno cita um número de lote que esta réplica não gerou para esta operadora",
+                    ));
+                }
+                let appointment_id = match (&g.guide, g.level) {
+                    (Some(guide), GlosaLevel::Guide | GlosaLevel::Item) => {
+                        let found = billing::billed_source(tx, ans, numero_lote, guide)?;
+                        if found.is_none() || g.item.is_some_and(|i| i != 1) {
+                            return Err(domain(
+                                "billing.return_unknown_item",
+                                format!("o retorno cita a guia {guide} (ou um item dela) que não foi enviada neste lote"),
+                            ));
+                        }
+                        found
+                    }
+                    _ => None,
+                };
+                let row = billing::GlosaRow {
+                    registro_ans: ans.to_owned(),
+                    numero_lote,
+                    level: g.level.code().to_owned(),
+                    guide_number: g.guide.clone(),
+                    item_sequence: g.item.map(i64::from),
+                    appointment_id,
+                    code: g.code.clone(),
+                    description: g.description.clone(),
+                    centavos: g.centavos,
+                };
+                billing::insert_glosa(tx, seq, &row)?;
+                out.push(row);
+            }
+            self.audit(tx, Some(session), "billing.return.import", Some(&seq.to_string()))?;
+            Ok(out)
+        })
+    }
+
     /// Completed first visits, follow-ups and teleconsultations paid by `operator` in the
     /// period, not billed yet, oldest first.
     fn billable_appointments(
         &self,
+        conn: &Connection,
         operator: &OperatorSettings,
         from: Date,
         to: Date,
     ) -> Result<Vec<BillableItem>, CoreError> {
-        let conn = self.replica.conn();
-        let mut stmt = conn.prepare(
-            "SELECT a.appointment_id, a.doc_key, a.local_day FROM appointment_index a
-             WHERE a.status = ?1 AND a.local_day BETWEEN ?2 AND ?3
-               AND NOT EXISTS (SELECT 1 FROM billed_items b WHERE b.source_id = a.appointment_id)
-             ORDER BY a.start_ms, a.appointment_id",
+        let rows = billing::unbilled_done(
+            conn,
+            AppointmentStatus::Done.as_str(),
+            &from.to_string(),
+            &to.to_string(),
         )?;
-        let rows: Vec<(String, String, String)> = stmt
-            .query_map(
-                params![AppointmentStatus::Done.as_str(), from.to_string(), to.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?
-            .collect::<Result<_, _>>()?;
         let mut agendas: BTreeMap<String, Option<AgendaDoc>> = BTreeMap::new();
         let mut out = Vec::new();
         for (id, doc_key, day) in rows {
@@ -313,17 +433,15 @@ impl Clinic {
                 table: TussTable::Procedures,
                 code: operator.consultation_code.clone(),
                 quantity: 1,
+                tooth: None,
+                faces: None,
             });
         }
         Ok(out)
     }
 
-    fn lookup(&self, items: &[BillableItem]) -> Result<ReplicaLookup, CoreError> {
-        let conn = self.replica.conn();
-        let mut lookup = ReplicaLookup {
-            professionals: BTreeMap::new(),
-            cards: BTreeMap::new(),
-        };
+    fn lookup(&self, conn: &Connection, items: &[BillableItem]) -> Result<LoadedLookup, CoreError> {
+        let mut lookup = LoadedLookup::default();
         for item in items {
             if let std::collections::btree_map::Entry::Vacant(slot) =
                 lookup.professionals.entry(item.professional)
@@ -352,6 +470,7 @@ impl Clinic {
 mod tests {
     use shared_model::billing::tiss::HashInput;
     use shared_model::billing::{CONSULTATION_CODE, PriceEntry, TussCode};
+    use shared_model::registry::AnsCode;
 
     use super::*;
     use crate::ErrorCode;

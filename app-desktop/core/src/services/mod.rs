@@ -13,7 +13,7 @@ mod maintenance;
 pub(crate) mod registry;
 mod scheduling;
 
-pub use billing::{LoteRequest, WrittenLote};
+pub use billing::{BillableView, LoteRequest, WrittenLote};
 pub use charting::NoteRequest;
 pub use export::PatientExport;
 pub use maintenance::RebuildReport;

@@ -10,6 +10,7 @@
 
 pub mod appointments;
 mod backup;
+pub mod billing;
 pub mod charts;
 pub mod documents;
 mod migrations;

@@ -285,6 +285,19 @@ pub enum GlosaLevel {
     Item,
 }
 
+impl GlosaLevel {
+    /// Stable code (API, storage): `lote`, `protocol`, `guide`, `item`.
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Lote => "lote",
+            Self::Protocol => "protocol",
+            Self::Guide => "guide",
+            Self::Item => "item",
+        }
+    }
+}
+
 /// One glosa, flattened: what it denies and why.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Glosa {

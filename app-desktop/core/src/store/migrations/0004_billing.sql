@@ -21,6 +21,7 @@ CREATE TABLE tiss_lotes (
     hash             TEXT NOT NULL,
     xml              BLOB NOT NULL,
     created_at_ms    INTEGER NOT NULL,
+    sent_at_ms       INTEGER,
     PRIMARY KEY (registro_ans, numero_lote)
 ) STRICT;
 
@@ -30,3 +31,31 @@ CREATE TABLE billed_items (
     numero_lote   INTEGER NOT NULL,
     guide_number  TEXT NOT NULL
 ) STRICT;
+
+-- Returns from operators, kept byte for byte, and their glosas (append-only).
+CREATE TABLE tiss_returns (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    registro_ans    TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    sha256          TEXT NOT NULL UNIQUE,
+    xml             BLOB NOT NULL,
+    received_at_ms  INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE tiss_glosas (
+    seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+    return_seq      INTEGER NOT NULL REFERENCES tiss_returns (seq),
+    registro_ans    TEXT NOT NULL,
+    numero_lote     INTEGER NOT NULL,
+    level           TEXT NOT NULL,
+    guide_number    TEXT,
+    item_sequence   INTEGER,
+    source_id       TEXT,                 -- the appointment billed
+    code            TEXT NOT NULL,
+    description     TEXT,
+    centavos        INTEGER
+) STRICT;
+CREATE TRIGGER tiss_returns_no_change BEFORE UPDATE ON tiss_returns
+BEGIN SELECT RAISE(ABORT, 'tiss_returns is append-only'); END;
+CREATE TRIGGER tiss_glosas_no_change BEFORE UPDATE ON tiss_glosas
+BEGIN SELECT RAISE(ABORT, 'tiss_glosas is append-only'); END;
