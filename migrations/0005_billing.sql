@@ -70,13 +70,16 @@ CREATE TABLE billing_items (
     registro_ans     text NOT NULL,
     card_number      text NOT NULL,
     service          text NOT NULL CHECK (service IN ('first_visit', 'follow_up', 'teleconsultation', 'procedure',
-                                                  'dental')),
+                                                  'dental', 'hospital_fees', 'day_hospital')),
     tuss_table       text NOT NULL,
     code             text NOT NULL CHECK (code ~ '^[0-9]{8}$'),
     quantity         int NOT NULL CHECK (quantity BETWEEN 1 AND 999),
     -- Dental items: FDI tooth or region, and faces.
     tooth            text,
     faces            text,
+    -- Hospital items (fees, day-hospital stays): the hospitalisation, as JSON of
+    -- shared_model::billing::HospitalStay (request guide, authorisation, site, times).
+    hospital         text,
     lote_id          uuid,
     guide_number     text,
     item_sequence    int,

@@ -19,8 +19,8 @@ use shared_model::billing::tiss::{
     recurso_glosa,
 };
 use shared_model::billing::{
-    BillableItem, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service, TussCode, TussTable,
-    build_guides,
+    BillableItem, HospitalStay, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service, TussCode,
+    TussTable, build_guides,
 };
 use shared_model::documents::DocumentKey;
 use shared_model::ids::{PatientId, ProfessionalId, TenantId};
@@ -375,6 +375,9 @@ pub struct ItemView {
     pub tooth: Option<String>,
     /// Dental items: faces (`OM`).
     pub faces: Option<String>,
+    /// Hospital items: the hospitalisation (see `ProcedureItemBody::hospital`).
+    #[schema(value_type = Option<Object>)]
+    pub hospital: Option<HospitalStay>,
     pub lote_id: Option<Uuid>,
     pub guide_number: Option<String>,
     pub item_sequence: Option<i32>,
@@ -396,6 +399,7 @@ struct ItemRow {
     quantity: i32,
     tooth: Option<String>,
     faces: Option<String>,
+    hospital: Option<String>,
     lote_id: Option<Uuid>,
     guide_number: Option<String>,
     item_sequence: Option<i32>,
@@ -404,7 +408,7 @@ struct ItemRow {
 macro_rules! item_columns {
     () => {
         "id, source, source_id, patient_id, professional_id, performed_on::text AS performed_on, registro_ans, \
-    card_number, service, tuss_table, code, quantity, tooth, faces, lote_id, guide_number, item_sequence"
+    card_number, service, tuss_table, code, quantity, tooth, faces, hospital, lote_id, guide_number, item_sequence"
     };
 }
 
@@ -414,6 +418,8 @@ fn service_of(code: &str) -> Service {
         "teleconsultation" => Service::Teleconsultation,
         "procedure" => Service::Procedure,
         "dental" => Service::Dental,
+        "hospital_fees" => Service::HospitalFees,
+        "day_hospital" => Service::DayHospital,
         _ => Service::FirstVisit,
     }
 }
@@ -435,6 +441,7 @@ fn view(r: ItemRow) -> ItemView {
         quantity: r.quantity,
         tooth: r.tooth,
         faces: r.faces,
+        hospital: r.hospital.and_then(|h| serde_json::from_str(&h).ok()),
         lote_id: r.lote_id,
         guide_number: r.guide_number,
         item_sequence: r.item_sequence,
@@ -476,6 +483,15 @@ pub struct ProcedureItemBody {
     pub tooth: Option<String>,
     /// Dental procedures: faces of the tooth, letters of `OLMVDIP` (`OM`).
     pub faces: Option<String>,
+    /// Work done in a hospitalisation: `hospital_fees` (the professional's fees, Guia de
+    /// Honorários) or `day_hospital` (a day-hospital stay of the clinic, Resumo de Internação).
+    pub service: Option<String>,
+    /// The hospitalisation, required for those services: `request_guide`, `authorized_on`,
+    /// `password`, `site_code` or `site_cnpj`, `site_name`, `site_cnes`, `start`, `end`
+    /// (`YYYY-MM-DDTHH:MM:SS`, clinic time), `participation` (dm_grauPart), and for a stay
+    /// `character`, `kind`, `regime`, `discharge_reason`, `diagnoses` (CID-10).
+    #[schema(value_type = Option<Object>)]
+    pub hospital: Option<HospitalStay>,
 }
 
 /// Records a billable procedure against a signed procedure entry of the chart.
@@ -535,8 +551,36 @@ pub async fn add_procedure(
             "O autor do procedimento não tem cadastro de profissional.",
         )
     })?;
-    // A dentist's procedures go in a Guia Odontológica, on a tooth or region.
+    // A dentist's procedures go in a Guia Odontológica, on a tooth or region; work in a
+    // hospitalisation in a Guia de Honorários or a Resumo de Internação.
     let dental = professional.registration.council() == shared_model::values::Council::Cro;
+    let service = match (body.service.as_deref(), &body.hospital) {
+        (None | Some("procedure"), None) if dental => "dental",
+        (None | Some("procedure"), None) => "procedure",
+        (Some("hospital_fees") | None, Some(_)) => "hospital_fees",
+        (Some("day_hospital"), Some(_)) => "day_hospital",
+        (Some("hospital_fees" | "day_hospital"), None) => {
+            return Err(refuse(
+                "billing.hospital_missing",
+                "Informe a internação (guia de solicitação, datas, local) para faturar honorários ou resumo.",
+            ));
+        }
+        _ => {
+            return Err(refuse(
+                "billing.invalid_service",
+                "Serviço inválido: use procedure, hospital_fees ou day_hospital.",
+            ));
+        }
+    };
+    let hospital_json = body
+        .hospital
+        .as_ref()
+        .map(|h| serde_json::to_string(h).map_err(|_| ApiError::internal()))
+        .transpose()?;
+    let performed_on = body
+        .hospital
+        .as_ref()
+        .map_or(signed_on, |h| Some(h.start.date().to_string()));
     let tooth = body.tooth.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let faces = body.faces.as_deref().map(str::trim).filter(|f| !f.is_empty());
     if !dental && (tooth.is_some() || faces.is_some()) {
@@ -569,24 +613,25 @@ pub async fn add_procedure(
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
         "INSERT INTO billing_items (tenant_id, id, source, source_id, patient_id, professional_id, performed_on, \
-           registro_ans, card_number, service, tuss_table, code, quantity, created_by, tooth, faces) \
-         VALUES (current_tenant(), $1, 'chart_entry', $2, $3, $4, $5::date, $6, $7, $12, $8, $9, $10, $11, $13, $14) \
+           registro_ans, card_number, service, tuss_table, code, quantity, created_by, tooth, faces, hospital) \
+         VALUES (current_tenant(), $1, 'chart_entry', $2, $3, $4, $5::date, $6, $7, $12, $8, $9, $10, $11, $13, $14, $15) \
          ON CONFLICT (tenant_id, source, source_id, tuss_table, code) DO NOTHING",
     )
     .bind(id)
     .bind(body.chart_entry_id)
     .bind(patient)
     .bind(*professional.id.as_uuid())
-    .bind(signed_on)
+    .bind(performed_on)
     .bind(operator.registro_ans.as_str())
     .bind(card.as_str())
     .bind(table.code())
     .bind(code.as_str())
     .bind(i32::try_from(body.quantity).unwrap_or(1))
     .bind(by)
-    .bind(if dental { "dental" } else { "procedure" })
+    .bind(service)
     .bind(tooth)
     .bind(faces)
+    .bind(hospital_json)
     .execute(&mut **tx)
     .await?;
     if inserted.rows_affected() == 0 {
@@ -720,33 +765,19 @@ pub async fn build_lote(
     kind: GuideKind,
     by: Uuid,
 ) -> Result<LoteView, ApiError> {
-    if !matches!(kind, GuideKind::Consulta | GuideKind::SpSadt | GuideKind::Odonto) {
-        return Err(refuse(
-            "billing.guide_kind_unsupported",
-            "Guias de honorários e de resumo de internação são de atendimentos hospitalares, que a clínica não registra.",
-        ));
-    }
     let operator = operator_locked(tx, registro_ans).await?;
     materialize_appointments(tx).await?;
     let open = items(tx, Some(operator.registro_ans.as_str()), true).await?;
     let mut chosen: Vec<BillableItem> = Vec::new();
     let mut groups = BTreeSet::new();
-    for item in open.into_iter().filter(|i| i.guide_kind == kind.code()) {
-        let group = if kind == GuideKind::Consulta {
-            (item.id, String::new(), Uuid::nil(), String::new())
-        } else {
-            (
-                item.patient_id,
-                item.card_number.clone(),
-                item.professional_id,
-                item.performed_on.clone(),
-            )
-        };
+    for view in open.into_iter().filter(|i| i.guide_kind == kind.code()) {
+        let item = to_item(&view)?;
+        let group = item.guide_key();
         if !groups.contains(&group) && groups.len() == shared_model::billing::tiss::MAX_GUIDES {
             continue;
         }
         groups.insert(group);
-        chosen.push(to_item(&item)?);
+        chosen.push(item);
     }
     if chosen.is_empty() {
         return Err(refuse(
@@ -868,6 +899,7 @@ fn to_item(v: &ItemView) -> Result<BillableItem, ApiError> {
         quantity: u32::try_from(v.quantity).unwrap_or(1),
         tooth: v.tooth.clone(),
         faces: v.faces.clone(),
+        hospital: v.hospital.clone(),
     })
 }
 

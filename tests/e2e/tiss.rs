@@ -1404,3 +1404,196 @@ fn cli_writes_numbered_lotes_from_the_replica_and_validates_files() {
     let after = json(&replica.run(&["--json", "tiss", "operator", "list"]));
     assert_eq!(after.as_array().unwrap().len(), 4);
 }
+
+/// Guides built from billable items (issue 6, point 2), one lote per guide type, each checked
+/// against the official schema: consultations, procedures with a material (SP/SADT with
+/// `outrasDespesas`), a dentist's work on a tooth (GTO), a surgeon's fees in a hospitalisation
+/// (Honorários) and a day-hospital stay (Resumo de Internação).
+#[test]
+fn guides_built_from_billable_items_pass_the_official_schema() {
+    use shared_model::billing::{
+        BillableItem, HospitalStay, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service,
+        TussCode, TussTable, build_guides,
+    };
+    use shared_model::ids::PatientId;
+    use shared_model::registry::{Cbo, HealthPlanCard, NewHealthPlanCard, NewProfessional, Professional};
+    use shared_model::values::CouncilRegistration;
+
+    let professional = |name: &str, registration: &str, cbo: &str| {
+        Professional::new(NewProfessional {
+            user_id: None,
+            name: name.to_owned(),
+            registration: CouncilRegistration::parse(registration).unwrap(),
+            specialties: vec![],
+            cbo: Cbo::parse(cbo).unwrap(),
+        })
+        .unwrap()
+    };
+    let surgeon = professional("Dr. Antônio Simões", "CRM/MG 45678", "225225");
+    let dentist = professional("Dra. Lúcia Peçanha", "CRO/RJ 23456", "223208");
+    let card = HealthPlanCard::new(NewHealthPlanCard {
+        operator_ans: "326305".to_owned(),
+        operator_name: "Saúde Exemplo".to_owned(),
+        card_number: "0001234500012".to_owned(),
+        plan_name: Some("Apartamento Nacional".to_owned()),
+        valid_until: None,
+    })
+    .unwrap();
+    let patient = PatientId::new();
+    let mut lookup = LoadedLookup::default();
+    lookup.professionals.insert(surgeon.id, surgeon.clone());
+    lookup.professionals.insert(dentist.id, dentist.clone());
+    lookup.cards.insert(patient, vec![card.clone()]);
+    let price = |table: TussTable, code: &str, description: &str, centavos: i64| PriceEntry {
+        table,
+        code: TussCode::parse(code).unwrap(),
+        description: description.to_owned(),
+        centavos,
+    };
+    let operator = OperatorSettings {
+        registro_ans: card.operator_ans.clone(),
+        name: "Saúde Exemplo Operadora S.A.".to_owned(),
+        provider_code: "000123".to_owned(),
+        clinic_name: "Clínica São Lucas Ltda".to_owned(),
+        cnes: "2077485".to_owned(),
+        hash_input: HashInput::Latin1,
+        consultation_code: TussCode::parse("10101012").unwrap(),
+        prices: vec![
+            price(
+                TussTable::Procedures,
+                "10101012",
+                "Consulta em consultório",
+                15_000,
+            ),
+            price(
+                TussTable::Procedures,
+                "30101012",
+                "Procedimento cirúrgico (exemplo)",
+                120_000,
+            ),
+            price(
+                TussTable::Procedures,
+                "85100196",
+                "Restauração em resina (exemplo)",
+                9_000,
+            ),
+            price(TussTable::Materials, "70000000", "Fio de sutura (exemplo)", 1_850),
+            price(TussTable::Fees, "60000000", "Taxa de sala (exemplo)", 30_000),
+        ],
+    };
+    let stay = HospitalStay {
+        request_guide: "SOL-2026-000381".to_owned(),
+        authorized_on: Some(jiff::civil::date(2026, 11, 2)),
+        password: Some("A7X2-91".to_owned()),
+        site_code: None,
+        site_cnpj: Some("11222333000181".to_owned()),
+        site_name: Some("Hospital Santa Efigênia".to_owned()),
+        site_cnes: Some("2126494".to_owned()),
+        start: jiff::civil::date(2026, 11, 3).at(7, 30, 0, 0),
+        end: jiff::civil::date(2026, 11, 3).at(18, 0, 0, 0),
+        participation: "00".to_owned(),
+        character: Some("1".to_owned()),
+        kind: Some("2".to_owned()),
+        regime: Some("2".to_owned()),
+        discharge_reason: Some("11".to_owned()),
+        diagnoses: vec!["K40.9".to_owned()],
+    };
+    let item = |service: Service, table: TussTable, code: &str, who: &Professional, day: i8| BillableItem {
+        id: uuid::Uuid::now_v7(),
+        source: ItemSource::ChartEntry(uuid::Uuid::now_v7()),
+        patient,
+        professional: who.id,
+        performed_on: jiff::civil::date(2026, 11, day),
+        registro_ans: card.operator_ans.clone(),
+        card: card.card_number.clone(),
+        service,
+        table,
+        code: TussCode::parse(code).unwrap(),
+        quantity: 1,
+        tooth: None,
+        faces: None,
+        hospital: matches!(service, Service::HospitalFees | Service::DayHospital).then(|| stay.clone()),
+    };
+    let mut filling = item(Service::Dental, TussTable::Procedures, "85100196", &dentist, 5);
+    filling.tooth = Some("36".to_owned());
+    filling.faces = Some("OM".to_owned());
+    let cases: Vec<(GuideKind, Vec<BillableItem>)> = vec![
+        (
+            GuideKind::Consulta,
+            vec![
+                item(
+                    Service::FirstVisit,
+                    TussTable::Procedures,
+                    "10101012",
+                    &surgeon,
+                    1,
+                ),
+                item(Service::FollowUp, TussTable::Procedures, "10101012", &surgeon, 20),
+            ],
+        ),
+        (
+            GuideKind::SpSadt,
+            vec![
+                item(Service::Procedure, TussTable::Procedures, "30101012", &surgeon, 4),
+                item(Service::Procedure, TussTable::Materials, "70000000", &surgeon, 4),
+            ],
+        ),
+        (GuideKind::Odonto, vec![filling]),
+        (
+            GuideKind::Honorarios,
+            vec![item(
+                Service::HospitalFees,
+                TussTable::Procedures,
+                "30101012",
+                &surgeon,
+                3,
+            )],
+        ),
+        (
+            GuideKind::ResumoInternacao,
+            vec![
+                item(
+                    Service::DayHospital,
+                    TussTable::Procedures,
+                    "30101012",
+                    &surgeon,
+                    3,
+                ),
+                item(
+                    Service::DayHospital,
+                    TussTable::Materials,
+                    "70000000",
+                    &surgeon,
+                    3,
+                ),
+                item(Service::DayHospital, TussTable::Fees, "60000000", &surgeon, 3),
+            ],
+        ),
+    ];
+    let mut number = 0;
+    for (n, (kind, items)) in cases.into_iter().enumerate() {
+        let built = build_guides(&operator, &items, &lookup, || {
+            number += 1;
+            number
+        })
+        .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        assert!(built.iter().all(|b| b.guide.kind() == kind), "{kind:?}");
+        let placed: usize = built.iter().map(|b| b.items.len()).sum();
+        assert_eq!(placed, items.len(), "{kind:?}: every item in a guide");
+        let guides: Vec<Guide> = built.into_iter().map(|b| b.guide).collect();
+        let bytes = lote(&header(n as u64 + 1, HashInput::Latin1), &guides).unwrap();
+        check_schema(&bytes).unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+        assert_eq!(message_hashes(&bytes).unwrap().matches, Some("iso_8859_1"));
+    }
+    // Hospital items need their hospitalisation.
+    let mut bare = item(
+        Service::HospitalFees,
+        TussTable::Procedures,
+        "30101012",
+        &surgeon,
+        3,
+    );
+    bare.hospital = None;
+    let err = build_guides(&operator, &[bare], &lookup, || 1).unwrap_err();
+    assert_eq!(err.code(), "billing.hospital_missing");
+}

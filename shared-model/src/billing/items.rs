@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::tiss::{
-    Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind, HashInput,
-    OdontoExecutor, OdontoGuide, OdontoItem, Procedure, SadtGuide, TissError, TissProfessional,
-    ToothOrRegion, domains,
+    Authorization, Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind,
+    HashInput, HonorariosGuide, InternacaoGuide, OdontoExecutor, OdontoGuide, OdontoItem, Procedure,
+    ProfessionalCode, SadtGuide, SiteCode, TeamMember, TissError, TissProfessional, ToothOrRegion, domains,
 };
 use crate::ids::{PatientId, ProfessionalId};
 use crate::registry::{AnsCode, CardNumber, HealthPlanCard, Professional};
@@ -146,6 +146,10 @@ pub enum Service {
     Procedure,
     /// A dental procedure (Guia de Tratamento Odontológico), on a tooth or region.
     Dental,
+    /// A professional's fees for work in a hospitalisation (Guia de Honorários).
+    HospitalFees,
+    /// A day-hospital stay billed by the clinic itself (Guia de Resumo de Internação).
+    DayHospital,
 }
 
 impl Service {
@@ -154,9 +158,41 @@ impl Service {
         match self {
             Self::Procedure => GuideKind::SpSadt,
             Self::Dental => GuideKind::Odonto,
+            Self::HospitalFees => GuideKind::Honorarios,
+            Self::DayHospital => GuideKind::ResumoInternacao,
             _ => GuideKind::Consulta,
         }
     }
+}
+
+/// The hospitalisation an item belongs to (Honorários and Resumo de Internação).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HospitalStay {
+    /// The hospitalisation request guide (`guiaSolicInternacao`, `numeroGuiaSolicitacaoInternacao`).
+    pub request_guide: String,
+    /// The operator's authorisation: day and password (`senha`, required in a Resumo).
+    pub authorized_on: Option<Date>,
+    pub password: Option<String>,
+    /// Where the work was done (Honorários): the hospital's code at the operator, or its CNPJ.
+    pub site_code: Option<String>,
+    pub site_cnpj: Option<String>,
+    pub site_name: Option<String>,
+    pub site_cnes: Option<String>,
+    pub start: jiff::civil::DateTime,
+    pub end: jiff::civil::DateTime,
+    /// `dm_grauPart` of the professional (00 cirurgião, 01 primeiro auxiliar, …, 12 clínico).
+    pub participation: String,
+    /// Resumo: 1 eletiva, 2 urgência/emergência.
+    pub character: Option<String>,
+    /// Resumo: `dm_tipoInternacao` 1 clínica … 5 psiquiátrica.
+    pub kind: Option<String>,
+    /// Resumo: `dm_regimeInternacao` 1 hospitalar, 2 hospital-dia, 3 domiciliar.
+    pub regime: Option<String>,
+    /// Resumo: `dm_motivoSaida` (e.g. 11 alta curado).
+    pub discharge_reason: Option<String>,
+    /// Resumo: up to 4 CID-10 codes.
+    #[serde(default)]
+    pub diagnoses: Vec<String>,
 }
 
 /// One thing the clinic will bill a health plan for.
@@ -176,6 +212,37 @@ pub struct BillableItem {
     /// Dental items: the tooth (FDI, `36`) or region (`AS`), and the faces (`OM`).
     pub tooth: Option<String>,
     pub faces: Option<String>,
+    /// Hospital items (fees, day-hospital stays): the hospitalisation.
+    pub hospital: Option<HospitalStay>,
+}
+
+impl BillableItem {
+    /// Which guide an item goes in, within its lote: items with the same key share a guide.
+    /// Consultations never share; procedures and dental work share per patient, card,
+    /// professional and day; hospital items per patient, card and hospitalisation (fees also
+    /// per professional).
+    #[must_use]
+    pub fn guide_key(&self) -> (PatientId, String, Option<ProfessionalId>, String) {
+        let card = self.card.as_str().to_owned();
+        match (self.service, &self.hospital) {
+            (Service::FirstVisit | Service::FollowUp | Service::Teleconsultation, _) => {
+                (self.patient, card, Some(self.professional), self.id.to_string())
+            }
+            (Service::HospitalFees, Some(stay)) => (
+                self.patient,
+                card,
+                Some(self.professional),
+                stay.request_guide.clone(),
+            ),
+            (Service::DayHospital, Some(stay)) => (self.patient, card, None, stay.request_guide.clone()),
+            _ => (
+                self.patient,
+                card,
+                Some(self.professional),
+                self.performed_on.to_string(),
+            ),
+        }
+    }
 }
 
 /// Why items could not become guides. Codes are stable; messages pt-BR and never quote
@@ -194,6 +261,10 @@ pub enum BillingError {
     ProfessionalMissing { item: Uuid },
     #[error("item {item}: é de outra operadora")]
     OtherOperator { item: Uuid },
+    #[error(
+        "item {item}: falta a internação (guia de solicitação, datas, local) para faturar honorários ou resumo"
+    )]
+    HospitalMissing { item: Uuid },
     #[error("itens de guias diferentes ({first} e {other}) não vão no mesmo lote")]
     MixedGuideTypes {
         first: &'static str,
@@ -214,6 +285,7 @@ impl crate::ErrorCode for BillingError {
             Self::CardExpired { .. } => "billing.card_expired",
             Self::ProfessionalMissing { .. } => "billing.professional_missing",
             Self::OtherOperator { .. } => "billing.other_operator",
+            Self::HospitalMissing { .. } => "billing.hospital_missing",
             Self::MixedGuideTypes { .. } => "billing.mixed_guide_types",
             Self::Empty => "billing.empty",
             Self::Tiss(e) => crate::ErrorCode::code(e),
@@ -349,18 +421,14 @@ pub fn build_guides(
         }
         return Ok(out);
     }
-    // SP/SADT and Odonto: one guide per patient, card, professional and day, in the items' order.
-    let mut groups: BTreeMap<(PatientId, String, ProfessionalId, Date), Vec<&BillableItem>> = BTreeMap::new();
+    // Other guides: items of the same `guide_key` share a guide, in the items' order.
+    let mut groups: BTreeMap<(PatientId, String, Option<ProfessionalId>, String), Vec<&BillableItem>> =
+        BTreeMap::new();
     for item in items {
-        groups
-            .entry((
-                item.patient,
-                item.card.as_str().to_owned(),
-                item.professional,
-                item.performed_on,
-            ))
-            .or_default()
-            .push(item);
+        if matches!(kind, GuideKind::Honorarios | GuideKind::ResumoInternacao) && item.hospital.is_none() {
+            return Err(BillingError::HospitalMissing { item: item.id });
+        }
+        groups.entry(item.guide_key()).or_default().push(item);
     }
     let too_many = || {
         BillingError::Tiss(TissError::InvalidField {
@@ -368,7 +436,8 @@ pub fn build_guides(
             reason: "itens demais numa guia",
         })
     };
-    for ((patient, card, _, day), group) in groups {
+    for ((patient, card, _, _), group) in groups {
+        let day = group[0].performed_on;
         let professional = professional(group[0])?;
         let described = |item: &BillableItem| {
             let price = operator.price(item.table, &item.code);
@@ -436,7 +505,17 @@ pub fn build_guides(
             continue;
         }
         // Procedures first (numbered 1..), then materials, drugs and fees as other expenses,
-        // linked to the visit's first procedure.
+        // linked to the visit's first procedure. In hospital guides the professional is the
+        // procedure's team, with their degree of participation.
+        let stay = group[0].hospital.clone();
+        let team: Vec<TeamMember> = match (&stay, kind) {
+            (Some(stay), GuideKind::Honorarios | GuideKind::ResumoInternacao) => vec![TeamMember {
+                participation: Some(stay.participation.clone()),
+                code: ProfessionalCode::OperatorCode(operator.provider_code.clone()),
+                professional: tiss_professional(&professional),
+            }],
+            _ => Vec::new(),
+        };
         let mut procedures = Vec::new();
         let mut expenses = Vec::new();
         let (main, extra): (Vec<&BillableItem>, Vec<&BillableItem>) =
@@ -456,7 +535,7 @@ pub fn build_guides(
                     technique: None,
                     factor_hundredths: 100,
                     unit_centavos: unit,
-                    team: Vec::new(),
+                    team: team.clone(),
                 });
             } else {
                 expenses.push(Expense {
@@ -479,9 +558,71 @@ pub fn build_guides(
             }
             placed.push((item.id, sequence));
         }
-        out.push(BuiltGuide {
-            guide: Guide::SpSadt(SadtGuide {
-                number: next_number().to_string(),
+        let number = next_number().to_string();
+        let guide = match (kind, stay) {
+            (GuideKind::Honorarios, Some(stay)) => {
+                // Fees are procedures only: an expense line here is billed as a procedure.
+                procedures.extend(expenses.drain(..).map(|e| ExecutedProcedure {
+                    sequence: e.sequence,
+                    date: e.date,
+                    start: None,
+                    end: None,
+                    procedure: e.item,
+                    quantity: u32::try_from(e.quantity_ten_thousandths / 10_000).unwrap_or(1),
+                    access_route: None,
+                    technique: None,
+                    factor_hundredths: 100,
+                    unit_centavos: e.unit_centavos,
+                    team: team.clone(),
+                }));
+                Guide::Honorarios(HonorariosGuide {
+                    number,
+                    hospitalisation_guide: stay.request_guide,
+                    password: stay.password,
+                    operator_guide: None,
+                    beneficiary: Beneficiary { card, newborn: false },
+                    site: match (stay.site_cnpj, stay.site_code) {
+                        (Some(cnpj), _) => SiteCode::Cnpj(cnpj),
+                        (None, code) => SiteCode::OperatorCode(code.unwrap_or_default()),
+                    },
+                    site_name: stay.site_name.unwrap_or_default(),
+                    site_cnes: stay.site_cnes.unwrap_or_else(|| "9999999".to_owned()),
+                    executor_code: operator.provider_code.clone(),
+                    executor_cnes: operator.cnes.clone(),
+                    billing_start: stay.start.date(),
+                    billing_end: stay.end.date(),
+                    procedures,
+                    notes: None,
+                    issued: stay.end.date(),
+                })
+            }
+            (GuideKind::ResumoInternacao, Some(stay)) => Guide::ResumoInternacao(InternacaoGuide {
+                number,
+                request_guide: stay.request_guide,
+                authorization: Authorization {
+                    operator_guide: None,
+                    date: stay.authorized_on.unwrap_or(day),
+                    password: stay.password,
+                    password_valid_until: None,
+                },
+                beneficiary: Beneficiary { card, newborn: false },
+                executor: executor.clone(),
+                cnes: operator.cnes.clone(),
+                character: stay.character.unwrap_or_else(|| "1".to_owned()),
+                billing_type: "4".to_owned(),
+                billing_start: stay.start,
+                billing_end: stay.end,
+                hospitalisation_type: stay.kind.unwrap_or_else(|| "1".to_owned()),
+                hospitalisation_regime: stay.regime.unwrap_or_else(|| "2".to_owned()),
+                diagnoses: stay.diagnoses,
+                accident: "9".to_owned(),
+                discharge_reason: stay.discharge_reason.unwrap_or_default(),
+                procedures,
+                expenses,
+                notes: None,
+            }),
+            _ => Guide::SpSadt(SadtGuide {
+                number,
                 main_guide: None,
                 authorization: None,
                 beneficiary: Beneficiary { card, newborn: false },
@@ -501,8 +642,8 @@ pub fn build_guides(
                 expenses,
                 notes: None,
             }),
-            items: placed,
-        });
+        };
+        out.push(BuiltGuide { guide, items: placed });
     }
     Ok(out)
 }
@@ -603,6 +744,7 @@ mod tests {
             quantity: 1,
             tooth: None,
             faces: None,
+            hospital: None,
         }
     }
 

@@ -152,7 +152,7 @@ pub async fn add_item(
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct LoteRequest {
     pub registro_ans: String,
-    /// `consulta` (default), `sp_sadt` or `odonto`.
+    /// `consulta` (default), `sp_sadt`, `odonto`, `honorarios` or `resumo_internacao`.
     pub guide_kind: Option<String>,
 }
 
@@ -170,7 +170,7 @@ pub async fn build_lote(
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "billing.guide_kind_unsupported",
-            "Tipo de guia desconhecido: use consulta, sp_sadt ou odonto.",
+            "Tipo de guia desconhecido: use consulta, sp_sadt, odonto, honorarios ou resumo_internacao.",
         )
     })?;
     let mut tx = db::begin_tenant_uuid(&state.pool, who.tenant).await?;

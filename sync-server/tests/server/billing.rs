@@ -36,7 +36,8 @@ fn operator(registro_ans: &str, provider_code: &str) -> Value {
         "consultation_code": "10101012",
         "prices": [
             {"table": "22", "code": "10101012", "description": "Consulta em consultório", "centavos": 15000},
-            {"table": "22", "code": "20103069", "description": "Sessão de fisioterapia", "centavos": 4000}
+            {"table": "22", "code": "20103069", "description": "Sessão de fisioterapia", "centavos": 4000},
+            {"table": "22", "code": "30101012", "description": "Procedimento cirúrgico (exemplo)", "centavos": 120000}
         ]
     })
 }
@@ -527,6 +528,57 @@ async fn from_completed_work_to_lote_return_and_recurso() {
     assert_eq!(list.as_array().unwrap().len(), 1);
     let (_, lotes) = server.get("/v1/billing/lotes", Some(&staff)).await;
     assert_eq!(lotes.as_array().unwrap().len(), 2);
+
+    // The doctor's fees in a hospitalisation: a Guia de Honorários, valid against the schema.
+    let (status, body) = server
+        .post(
+            "/v1/billing/items",
+            Some(&doctor),
+            json!({"chart_entry_id": entry.as_uuid(), "registro_ans": ANS, "card_number": CARD,
+                "code": "30101012", "quantity": 1, "service": "hospital_fees"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("billing.hospital_missing")),
+        "{body}"
+    );
+    let (status, fees) = server
+        .post(
+            "/v1/billing/items",
+            Some(&doctor),
+            json!({"chart_entry_id": entry.as_uuid(), "registro_ans": ANS, "card_number": CARD,
+                "code": "30101012", "quantity": 1, "service": "hospital_fees", "hospital": {
+                    "request_guide": "SOL-2027-000381", "authorized_on": "2027-03-09", "password": "A7X2-91",
+                    "site_code": null, "site_cnpj": "11222333000181", "site_name": "Hospital Santa Efigênia",
+                    "site_cnes": "2126494", "start": "2027-03-10T07:30:00", "end": "2027-03-10T18:00:00",
+                    "participation": "00", "character": null, "kind": null, "regime": null,
+                    "discharge_reason": null}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{fees}");
+    assert_eq!(
+        (fees["guide_kind"].as_str(), fees["performed_on"].as_str()),
+        (Some("honorarios"), Some("2027-03-10"))
+    );
+    let (status, lote3) = server
+        .post(
+            "/v1/billing/lotes",
+            Some(&staff),
+            json!({"registro_ans": ANS, "guide_kind": "honorarios"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{lote3}");
+    assert_eq!(lote3["total_centavos"], 120000);
+    let (_, _, xml) = download(
+        &server,
+        &format!("/v1/billing/lotes/{}/xml", lote3["id"].as_str().unwrap()),
+        &staff,
+    )
+    .await;
+    check_schema(&xml).expect("Honorários lote passes the XSD");
+    let text: String = xml.iter().map(|&b| char::from(b)).collect();
+    assert!(text.contains("<ans:guiaSolicInternacao>SOL-2027-000381</ans:guiaSolicInternacao>"));
 }
 
 /// Gives a tenant a row in every billing table (for the isolation tests), through the API:

@@ -435,6 +435,7 @@ impl Clinic {
                 quantity: 1,
                 tooth: None,
                 faces: None,
+                hospital: None,
             });
         }
         Ok(out)
