@@ -56,6 +56,7 @@ CREATE TABLE tiss_lotes (
     sent_by          uuid,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, registro_ans, numero_lote),
+    UNIQUE (tenant_id, registro_ans, transaction_seq),
     FOREIGN KEY (tenant_id, registro_ans) REFERENCES billing_operators (tenant_id, registro_ans)
 );
 
@@ -90,6 +91,12 @@ CREATE TABLE billing_items (
     FOREIGN KEY (tenant_id, lote_id) REFERENCES tiss_lotes (tenant_id, id)
 );
 CREATE INDEX billing_items_open ON billing_items (tenant_id, registro_ans, performed_on) WHERE lote_id IS NULL;
+-- An appointment is billed once, whatever the operator's consultation code becomes.
+CREATE UNIQUE INDEX billing_items_one_per_appointment ON billing_items (tenant_id, source_id)
+    WHERE source = 'appointment';
+-- numeroGuiaPrestador never repeats at an operator (every guide has an item 1).
+CREATE UNIQUE INDEX billing_items_guide_numbers ON billing_items (tenant_id, registro_ans, guide_number, item_sequence)
+    WHERE guide_number IS NOT NULL;
 CREATE INDEX billing_items_lote ON billing_items (tenant_id, lote_id, guide_number, item_sequence);
 
 CREATE TABLE tiss_returns (
@@ -138,6 +145,7 @@ CREATE TABLE tiss_recursos (
     created_at       timestamptz NOT NULL DEFAULT now(),
     created_by       uuid NOT NULL,
     PRIMARY KEY (tenant_id, id),
+    UNIQUE (tenant_id, registro_ans, transaction_seq),
     FOREIGN KEY (tenant_id, lote_id) REFERENCES tiss_lotes (tenant_id, id)
 );
 
@@ -167,7 +175,12 @@ BEGIN
 END
 $$;
 
-GRANT SELECT, INSERT, UPDATE ON billing_operators, billing_items, tiss_lotes TO atendebem_app;
+GRANT SELECT, INSERT, UPDATE ON billing_operators TO atendebem_app;
+-- A lote's message and numbers never change: only its sending is recorded. An item only gets
+-- its place in a lote.
+GRANT SELECT, INSERT ON billing_items, tiss_lotes TO atendebem_app;
+GRANT UPDATE (status, sent_at, sent_by) ON tiss_lotes TO atendebem_app;
+GRANT UPDATE (lote_id, guide_number, item_sequence) ON billing_items TO atendebem_app;
 -- A price table is configuration: replacing it removes the lines no longer contracted.
 GRANT SELECT, INSERT, UPDATE, DELETE ON billing_prices TO atendebem_app;
 -- What was received and contested is never changed.

@@ -345,7 +345,7 @@ pub async fn materialize_appointments(tx: &mut TenantTx) -> Result<u64, sqlx::Er
          JOIN tenants t ON t.id = current_tenant() \
          WHERE a.status = 'done' AND a.payer_card IS NOT NULL \
            AND a.kind IN ('first_visit', 'follow_up', 'teleconsultation') \
-         ON CONFLICT (tenant_id, source, source_id, tuss_table, code) DO NOTHING",
+         ON CONFLICT DO NOTHING",
     )
     .execute(&mut **tx)
     .await?;
@@ -828,7 +828,7 @@ pub async fn build_lote(
     let total: i64 = guides
         .iter()
         .map(shared_model::billing::tiss::Guide::total_centavos)
-        .sum();
+        .fold(0, i64::saturating_add);
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO tiss_lotes (tenant_id, id, registro_ans, numero_lote, transaction_seq, guide_kind, guide_count, \
@@ -858,16 +858,24 @@ pub async fn build_lote(
             sequences.push(i32::from(*sequence));
         }
     }
-    sqlx::query(
+    let assigned = sqlx::query(
         "UPDATE billing_items i SET lote_id = $1, guide_number = u.number, item_sequence = u.seq \
          FROM UNNEST($2::uuid[], $3::text[], $4::int4[]) AS u(id, number, seq) WHERE i.id = u.id AND i.lote_id IS NULL",
     )
     .bind(id)
-    .bind(item_ids)
+    .bind(&item_ids)
     .bind(numbers)
     .bind(sequences)
     .execute(&mut **tx)
     .await?;
+    if assigned.rows_affected() != item_ids.len() as u64 {
+        // Another lote took an item meanwhile: nothing of this one is kept.
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "billing.items_changed",
+            "Itens mudaram enquanto o lote era montado; gere o lote de novo.",
+        ));
+    }
     let row: LoteRow = sqlx::query_as(concat!(
         "SELECT ",
         lote_columns!(),
@@ -1066,9 +1074,7 @@ pub async fn import_return(
                     row.ok_or_else(|| {
                         refuse(
                             "billing.return_unknown_item",
-                            format!(
-                                "O retorno cita o item {sequence} da guia {guide}, que não foi enviado neste lote."
-                            ),
+                            format!("O retorno cita um item ({sequence}) de uma guia que não foi enviado neste lote."),
                         )
                     })?
                     .0,
@@ -1085,7 +1091,7 @@ pub async fn import_return(
                 if row.is_none_or(|(n,)| n == 0) {
                     return Err(refuse(
                         "billing.return_unknown_item",
-                        format!("O retorno cita a guia {guide}, que não foi enviada neste lote."),
+                        "O retorno cita uma guia que não foi enviada neste lote.",
                     ));
                 }
                 None
@@ -1254,6 +1260,12 @@ pub async fn create_recurso(
             .get(&c.glosa_id)
             .ok_or_else(|| refuse("billing.glosa_unknown", "Glosa não encontrada neste lote."))?;
         let centavos = c.centavos.or(g.centavos).unwrap_or(0);
+        if centavos < 0 || g.centavos.is_some_and(|denied| centavos > denied) || centavos > 99_999_999 {
+            return Err(refuse(
+                "billing.recurso_amount",
+                "O valor contestado não pode ser negativo nem maior que o valor glosado.",
+            ));
+        }
         let p = g.protocol.clone().ok_or_else(|| {
             refuse(
                 "billing.glosa_without_protocol",

@@ -1272,6 +1272,11 @@ fn cli_writes_numbered_lotes_from_the_replica_and_validates_files() {
     let run = replica.run(&["tiss", "validate", file.to_str().unwrap()]);
     assert!(stdout(&run).contains("elemento UF"), "{}", stdout(&run));
 
+    // A written lote's file can be written again, byte for byte as recorded.
+    let again = replica.scratch("lote-1-de-novo.xml");
+    replica.ok(&["tiss", "xml", "--ans", &ans, "--lote", "1", "--out", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&again).unwrap(), bytes);
+
     // The replica lists what it would bill, its lotes, and records the sending once.
     let listed = json(&replica.run(&["--json", "tiss", "lotes", "--ans", &ans]));
     assert_eq!(listed[0]["numero_lote"], 1);

@@ -100,6 +100,8 @@ pub enum TissCommand {
     Lotes(TissAnsFilter),
     /// Marca um lote como enviado à operadora.
     Sent(TissSentArgs),
+    /// Grava de novo o XML de um lote gerado nesta réplica.
+    Xml(TissXmlArgs),
     /// Importa um retorno da operadora (protocolo ou demonstrativo) e lista as glosas.
     Return(TissReturnArgs),
 }
@@ -131,6 +133,15 @@ pub struct TissSentArgs {
     /// Número do lote.
     #[arg(long)]
     pub lote: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct TissXmlArgs {
+    #[command(flatten)]
+    pub lote: TissSentArgs,
+    /// Onde gravar o XML.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

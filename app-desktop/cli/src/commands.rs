@@ -144,6 +144,7 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
         Command::Tiss(TissCommand::Items(args)) => tiss_commands::items(&open(&dir)?, as_user, args, json),
         Command::Tiss(TissCommand::Lotes(args)) => tiss_commands::lotes(&open(&dir)?, as_user, args, json),
         Command::Tiss(TissCommand::Sent(args)) => tiss_commands::sent(&open(&dir)?, as_user, args, json),
+        Command::Tiss(TissCommand::Xml(args)) => tiss_commands::xml(&open(&dir)?, as_user, args, json),
         Command::Tiss(TissCommand::Return(args)) => {
             tiss_commands::import_return(&open(&dir)?, as_user, args, json)
         }

@@ -14,7 +14,7 @@ use shared_model::registry::AnsCode;
 use shared_model::values::{Money, parse_date_br_or_iso};
 
 use crate::args::{
-    TissAnsFilter, TissLoteArgs, TissOperatorArgs, TissPeriodArgs, TissReturnArgs, TissSentArgs,
+    TissAnsFilter, TissLoteArgs, TissOperatorArgs, TissPeriodArgs, TissReturnArgs, TissSentArgs, TissXmlArgs,
 };
 use crate::output;
 use crate::sync_commands::session;
@@ -235,14 +235,9 @@ pub fn lote(clinic: &Clinic, as_user: Option<&str>, args: TissLoteArgs, json: bo
             preview: args.preview,
         },
     )?;
-    // Write beside and rename: a half-written lote never sits under the final name.
-    let tmp = args.out.with_extension("xml.tmp");
-    std::fs::write(&tmp, &written.xml)
-        .and_then(|()| std::fs::rename(&tmp, &args.out))
-        .map_err(|source| CoreError::Io {
-            action: "gravar o lote TISS",
-            source,
-        })?;
+    // The lote is recorded in the replica; if its file cannot be written, `tiss xml` writes it
+    // again.
+    write_file(&args.out, &written.xml)?;
     if json {
         return output::json(&written);
     }
@@ -387,5 +382,27 @@ pub fn import_return(
                 .map_or_else(String::new, |d| format!("  ({d})"))
         );
     }
+    Ok(())
+}
+
+/// Writes beside and renames: a half-written file never sits under the final name.
+fn write_file(out: &Path, bytes: &[u8]) -> Result<(), CoreError> {
+    let tmp = out.with_extension("xml.tmp");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, out))
+        .map_err(|source| CoreError::Io {
+            action: "gravar o arquivo TISS (o lote já está registrado: use atendebem tiss xml para gravá-lo de novo)",
+            source,
+        })
+}
+
+pub fn xml(clinic: &Clinic, as_user: Option<&str>, args: TissXmlArgs, json: bool) -> Result<(), CoreError> {
+    let session = session(clinic, as_user, Role::Staff)?;
+    let bytes = clinic.tiss_lote_xml(&session, &args.lote.ans, args.lote.lote)?;
+    write_file(&args.out, &bytes)?;
+    if json {
+        return output::json(&serde_json::json!({"numero_lote": args.lote.lote, "bytes": bytes.len()}));
+    }
+    println!("Lote {} gravado em {}.", args.lote.lote, args.out.display());
     Ok(())
 }

@@ -508,14 +508,18 @@ pub fn build_guides(
         // linked to the visit's first procedure. In hospital guides the professional is the
         // procedure's team, with their degree of participation.
         let stay = group[0].hospital.clone();
-        let team: Vec<TeamMember> = match (&stay, kind) {
-            (Some(stay), GuideKind::Honorarios | GuideKind::ResumoInternacao) => vec![TeamMember {
-                participation: Some(stay.participation.clone()),
-                code: ProfessionalCode::OperatorCode(operator.provider_code.clone()),
-                professional: tiss_professional(&professional),
-            }],
-            _ => Vec::new(),
-        };
+        // The executing professional is identified by the clinic's code at the operator
+        // (the only identifier every operator accepts; see the notes, §1.1).
+        let team: Vec<TeamMember> = vec![TeamMember {
+            participation: match (&stay, kind) {
+                (Some(stay), GuideKind::Honorarios | GuideKind::ResumoInternacao) => {
+                    Some(stay.participation.clone())
+                }
+                _ => None,
+            },
+            code: ProfessionalCode::OperatorCode(operator.provider_code.clone()),
+            professional: tiss_professional(&professional),
+        }];
         let mut procedures = Vec::new();
         let mut expenses = Vec::new();
         let (main, extra): (Vec<&BillableItem>, Vec<&BillableItem>) =

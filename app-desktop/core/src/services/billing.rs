@@ -189,7 +189,10 @@ impl Clinic {
             .map_err(CoreError::domain)?
             .declared
             .unwrap_or_default();
-        let total: i64 = guides.iter().map(Guide::total_centavos).sum();
+        let total: i64 = guides
+            .iter()
+            .map(Guide::total_centavos)
+            .fold(0, i64::saturating_add);
         if !request.preview {
             let billed: Vec<(String, String)> = built
                 .iter()
@@ -270,6 +273,18 @@ impl Clinic {
         billing::lotes(self.replica.conn(), registro_ans.map(str::trim))
     }
 
+    /// The message of a lote written here, byte for byte (to write its file again).
+    pub fn tiss_lote_xml(
+        &self,
+        session: &Session,
+        registro_ans: &str,
+        numero_lote: i64,
+    ) -> Result<Vec<u8>, CoreError> {
+        require(session.role, Area::Billing, Action::Export)?;
+        billing::lote_xml(self.replica.conn(), registro_ans.trim(), numero_lote)?
+            .ok_or_else(|| domain("billing.lote_unknown", "lote não encontrado nesta réplica"))
+    }
+
     /// Records that a lote was sent to the operator (once).
     pub fn mark_lote_sent(
         &self,
@@ -333,7 +348,10 @@ impl Clinic {
             };
             let sha256: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
             let Some(seq) = billing::insert_return(tx, ans, &parsed.header.kind, &sha256, bytes, now)? else {
-                return Err(domain("billing.return_duplicate", "este arquivo de retorno já foi importado"));
+                return Err(domain(
+                    "billing.return_duplicate",
+                    "este arquivo de retorno já foi importado",
+                ));
             };
             let mut out = Vec::new();
             for g in parsed.glosas(&refused) {
@@ -350,7 +368,7 @@ impl Clinic {
                         if found.is_none() || g.item.is_some_and(|i| i != 1) {
                             return Err(domain(
                                 "billing.return_unknown_item",
-                                format!("o retorno cita a guia {guide} (ou um item dela) que não foi enviada neste lote"),
+                                "o retorno cita uma guia (ou um item dela) que não foi enviada neste lote",
                             ));
                         }
                         found

@@ -228,3 +228,18 @@ pub fn insert_glosa(conn: &Connection, return_seq: i64, g: &GlosaRow) -> Result<
     )?;
     Ok(())
 }
+
+/// A stored lote's message, as written.
+pub fn lote_xml(
+    conn: &Connection,
+    registro_ans: &str,
+    numero_lote: i64,
+) -> Result<Option<Vec<u8>>, CoreError> {
+    conn.query_row(
+        "SELECT xml FROM tiss_lotes WHERE registro_ans = ?1 AND numero_lote = ?2",
+        params![registro_ans, numero_lote],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(Into::into)
+}

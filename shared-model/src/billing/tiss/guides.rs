@@ -444,8 +444,16 @@ impl Guide {
         match self {
             Self::Consulta(g) => g.value_centavos,
             Self::SpSadt(g) => Totals::of(&g.procedures, &g.expenses).general,
-            Self::Honorarios(g) => g.procedures.iter().map(ExecutedProcedure::total_centavos).sum(),
-            Self::Odonto(g) => g.items.iter().map(OdontoItem::total_centavos).sum(),
+            Self::Honorarios(g) => g
+                .procedures
+                .iter()
+                .map(ExecutedProcedure::total_centavos)
+                .fold(0, i64::saturating_add),
+            Self::Odonto(g) => g
+                .items
+                .iter()
+                .map(OdontoItem::total_centavos)
+                .fold(0, i64::saturating_add),
             Self::ResumoInternacao(g) => Totals::of(&g.procedures, &g.expenses).general,
         }
     }
@@ -467,7 +475,10 @@ struct Totals {
 impl Totals {
     fn of(procedures: &[ExecutedProcedure], expenses: &[Expense]) -> Self {
         let mut t = Self {
-            procedures: procedures.iter().map(ExecutedProcedure::total_centavos).sum(),
+            procedures: procedures
+                .iter()
+                .map(ExecutedProcedure::total_centavos)
+                .fold(0, i64::saturating_add),
             ..Self::default()
         };
         for e in expenses {
@@ -1047,7 +1058,11 @@ fn write_honorarios(
     }
     let notes = opt_text(&f("observacao"), g.notes.as_deref(), 500)?;
     let issued = date(&f("dataEmissaoGuia"), g.issued)?;
-    let total: i64 = g.procedures.iter().map(ExecutedProcedure::total_centavos).sum();
+    let total: i64 = g
+        .procedures
+        .iter()
+        .map(ExecutedProcedure::total_centavos)
+        .fold(0, i64::saturating_add);
 
     w.open("guiaHonorarios");
     w.group(

@@ -97,7 +97,15 @@ pub fn decode_message(bytes: &[u8]) -> Result<String, TissError> {
             let text = std::str::from_utf8(bytes).map_err(|_| TissError::InvalidUtf8)?;
             Ok(text.strip_prefix('\u{feff}').unwrap_or(text).to_owned())
         }
-        Some(_) => Err(TissError::UnsupportedEncoding(declared.unwrap_or_default())),
+        // The declared name comes from the file: keep it short and printable.
+        Some(_) => Err(TissError::UnsupportedEncoding(
+            declared
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+                .take(20)
+                .collect(),
+        )),
     }
 }
 

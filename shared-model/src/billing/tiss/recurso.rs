@@ -97,10 +97,12 @@ impl Recurso {
             RecursoObject::Guides(guides) => guides
                 .iter()
                 .map(|g| match &g.contest {
-                    GuideContest::Whole(w) => w.iter().map(|c| c.centavos).sum::<i64>(),
-                    GuideContest::Items(items) => items.iter().map(|i| i.centavos).sum(),
+                    GuideContest::Whole(w) => w.iter().map(|c| c.centavos).fold(0, i64::saturating_add),
+                    GuideContest::Items(items) => {
+                        items.iter().map(|i| i.centavos).fold(0, i64::saturating_add)
+                    }
                 })
-                .sum(),
+                .fold(0, i64::saturating_add),
         }
     }
 }

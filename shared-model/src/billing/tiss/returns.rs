@@ -22,6 +22,9 @@ struct Node {
     line: u32,
 }
 
+/// Deeper than any TISS message nests (about 12 levels): a file deeper than this is not one.
+const MAX_DEPTH: usize = 64;
+
 /// Reads the whole message into a tree of [`Node`]s.
 fn parse_tree(xml: &str) -> Result<Node, TissError> {
     let newlines: Vec<usize> = xml.match_indices('\n').map(|(i, _)| i).collect();
@@ -37,6 +40,7 @@ fn parse_tree(xml: &str) -> Result<Node, TissError> {
     loop {
         let start = reader.buffer_position();
         match reader.read_event().map_err(|_| malformed(&reader))? {
+            Event::Start(_) if stack.len() > MAX_DEPTH => return Err(malformed(&reader)),
             Event::Start(e) => stack.push(Node {
                 name: e.local_name().as_ref().to_owned(),
                 line: line_at(start),
@@ -454,21 +458,25 @@ impl OperatorReturn {
                     description: g.description.clone(),
                     centavos,
                 };
-                for g in &r.glosas {
-                    out.push(base(GlosaLevel::Protocol, None, None, g, r.glosa_centavos));
+                // An amount denied is given once for all the reasons that follow it: it goes
+                // with the first, so contesting them never asks for it twice.
+                for (i, g) in r.glosas.iter().enumerate() {
+                    let centavos = if i == 0 { r.glosa_centavos } else { None };
+                    out.push(base(GlosaLevel::Protocol, None, None, g, centavos));
                 }
                 for guide in &r.guides {
                     for g in &guide.glosas {
                         out.push(base(GlosaLevel::Guide, Some(&guide.number), None, g, None));
                     }
                     for (sequence, reasons, centavos) in &guide.items {
-                        for g in reasons {
+                        for (i, g) in reasons.iter().enumerate() {
+                            let centavos = if i == 0 { *centavos } else { None };
                             out.push(base(
                                 GlosaLevel::Item,
                                 Some(&guide.number),
                                 Some(*sequence),
                                 g,
-                                *centavos,
+                                centavos,
                             ));
                         }
                     }
@@ -491,6 +499,13 @@ impl OperatorReturn {
                         description,
                         centavos,
                     };
+                    // The protocol's and a guide's total denied include their items' glosas:
+                    // they go with the protocol's or guide's own reason only when nothing below
+                    // it was denied, and then with the first reason only.
+                    let below = p
+                        .guides
+                        .iter()
+                        .any(|g| !g.glosas.is_empty() || g.items.iter().any(|i| !i.glosas.is_empty()));
                     if let Some(g) = &p.glosa {
                         out.push(base(
                             GlosaLevel::Protocol,
@@ -498,18 +513,23 @@ impl OperatorReturn {
                             None,
                             &g.code,
                             g.description.clone(),
-                            p.glosa_centavos,
+                            if below { None } else { p.glosa_centavos },
                         ));
                     }
                     for guide in &p.guides {
-                        for g in &guide.glosas {
+                        let items_denied = guide.items.iter().any(|i| !i.glosas.is_empty());
+                        for (i, g) in guide.glosas.iter().enumerate() {
                             out.push(base(
                                 GlosaLevel::Guide,
                                 Some(&guide.number),
                                 None,
                                 &g.code,
                                 g.description.clone(),
-                                None,
+                                if i == 0 && !items_denied {
+                                    guide.glosa_centavos
+                                } else {
+                                    None
+                                },
                             ));
                         }
                         for item in &guide.items {

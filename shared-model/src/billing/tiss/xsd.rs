@@ -92,8 +92,9 @@ fn prepare(dir: &Path) -> Result<PathBuf, XsdError> {
         if std::fs::read(&path).ok().as_deref() == Some(*bytes) {
             continue;
         }
-        // Write beside and rename: a concurrent check never reads half a file.
-        let tmp = dir.join(format!(".{name}.{}", std::process::id()));
+        // Write beside (a name of its own per writer) and rename: a concurrent check never
+        // reads half a file.
+        let tmp = dir.join(format!(".{name}.{}", uuid::Uuid::now_v7().simple()));
         std::fs::write(&tmp, bytes).map_err(cache)?;
         std::fs::rename(&tmp, &path).map_err(cache)?;
     }
@@ -169,9 +170,42 @@ fn parse_report(report: &str) -> Vec<SchemaIssue> {
         .collect()
 }
 
-/// Replaces every quoted value by `'…'`, keeping quoted names of elements, facets, types,
-/// patterns, lengths and enumeration members (which come from the schema, not the file).
+/// Phrases libxml2 writes right after a value taken from the file.
+const AFTER_VALUE: &[&str] = &[
+    "' is not a valid value",
+    "' is not an element of the set",
+    "' is not accepted by the pattern",
+    "' has a length of",
+    "' is greater than",
+    "' is less than",
+    "' has more digits than",
+    "' has more fractional digits than",
+    "' is not facet-valid",
+];
+
+/// Removes values of the file from a message: first the whole span of the value libxml2
+/// quotes (which may itself hold quotes: `D'AVILA`), then every other quoted text except the
+/// names of elements, facets, types, patterns, lengths and enumeration members (which come
+/// from the schema, not the file).
 fn redact(message: &str) -> String {
+    let start = message
+        .find("The value '")
+        .map(|i| i + "The value '".len())
+        .or_else(|| message.find("': '").map(|i| i + "': '".len()));
+    let end = start.and_then(|start| {
+        AFTER_VALUE
+            .iter()
+            .filter_map(|m| message.rfind(m))
+            .filter(|&e| e >= start)
+            .max()
+    });
+    match (start, end) {
+        (Some(start), Some(end)) => redact_quotes(&format!("{}…{}", &message[..start], &message[end..])),
+        _ => redact_quotes(message),
+    }
+}
+
+fn redact_quotes(message: &str) -> String {
     const KEEP_AFTER: &[&str] = &[
         "Element ",
         "facet ",
@@ -220,5 +254,24 @@ mod tests {
         assert!(issues[0].rule.contains("'maxLength'") && issues[0].rule.contains("'20'"));
         assert!(!issues[1].rule.contains("'SP'"), "{}", issues[1].rule);
         assert!(issues[1].rule.contains("{'11', '12'}"), "{}", issues[1].rule);
+    }
+
+    #[test]
+    fn a_value_with_quotes_is_redacted_whole() {
+        for message in [
+            "Element 'nomeProfissional': [facet 'maxLength'] The value 'D'AVILA JOANA' has a length of '80'; this exceeds the allowed maximum length of '70'.",
+            "Element 'valorTotal': 'O'NEIL 1,00' is not a valid value of the atomic type 'st_decimal8-2'.",
+            "Element 'UF': [facet 'enumeration'] The value 'it's SP' is not an element of the set {'11', '35'}.",
+        ] {
+            let out = redact(message);
+            assert!(
+                !out.contains("AVILA") && !out.contains("NEIL") && !out.contains("it's"),
+                "{out}"
+            );
+            assert!(
+                out.contains("'st_decimal8-2'") || out.contains("'70'") || out.contains("'35'"),
+                "{out}"
+            );
+        }
     }
 }

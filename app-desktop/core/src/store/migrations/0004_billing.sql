@@ -55,7 +55,22 @@ CREATE TABLE tiss_glosas (
     description     TEXT,
     centavos        INTEGER
 ) STRICT;
-CREATE TRIGGER tiss_returns_no_change BEFORE UPDATE ON tiss_returns
+-- What was billed and received is never rewritten nor removed; a lote only gets its sending.
+CREATE TRIGGER tiss_returns_no_update BEFORE UPDATE ON tiss_returns
 BEGIN SELECT RAISE(ABORT, 'tiss_returns is append-only'); END;
-CREATE TRIGGER tiss_glosas_no_change BEFORE UPDATE ON tiss_glosas
+CREATE TRIGGER tiss_returns_no_delete BEFORE DELETE ON tiss_returns
+BEGIN SELECT RAISE(ABORT, 'tiss_returns is append-only'); END;
+CREATE TRIGGER tiss_glosas_no_update BEFORE UPDATE ON tiss_glosas
 BEGIN SELECT RAISE(ABORT, 'tiss_glosas is append-only'); END;
+CREATE TRIGGER tiss_glosas_no_delete BEFORE DELETE ON tiss_glosas
+BEGIN SELECT RAISE(ABORT, 'tiss_glosas is append-only'); END;
+CREATE TRIGGER tiss_lotes_no_rewrite
+BEFORE UPDATE OF registro_ans, numero_lote, transaction_seq, guide_kind, guide_count, total_centavos, hash, xml,
+    created_at_ms ON tiss_lotes
+BEGIN SELECT RAISE(ABORT, 'a written lote never changes'); END;
+CREATE TRIGGER tiss_lotes_no_delete BEFORE DELETE ON tiss_lotes
+BEGIN SELECT RAISE(ABORT, 'a written lote is never removed'); END;
+CREATE TRIGGER billed_items_no_change BEFORE UPDATE ON billed_items
+BEGIN SELECT RAISE(ABORT, 'billed_items is append-only'); END;
+CREATE TRIGGER billed_items_no_delete BEFORE DELETE ON billed_items
+BEGIN SELECT RAISE(ABORT, 'billed_items is append-only'); END;
