@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use shared_model::ErrorCode;
 use shared_model::billing::tiss::{
     ContestedGuide, ContestedGuideGlosa, ContestedItem, ExpectedParties, GlosaLevel, GuideContest, GuideKind,
-    HashInput, LoteHeader, Procedure, Recurso, RecursoObject, ReturnBody, lote, message_hashes, parse_return,
-    recurso_glosa,
+    HashInput, LoteHeader, Procedure, Recurso, RecursoObject, ReturnBody, ToothOrRegion, lote,
+    message_hashes, parse_return, recurso_glosa,
 };
 use shared_model::billing::{
     BillableItem, HospitalStay, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service, TussCode,
@@ -1233,12 +1233,12 @@ pub async fn create_recurso(
             "Escolha ao menos uma glosa para contestar.",
         ));
     }
-    let lote: Option<(String, i64)> =
-        sqlx::query_as("SELECT registro_ans, numero_lote FROM tiss_lotes WHERE id = $1")
+    let lote: Option<(String, i64, String)> =
+        sqlx::query_as("SELECT registro_ans, numero_lote, guide_kind FROM tiss_lotes WHERE id = $1")
             .bind(body.lote_id)
             .fetch_optional(&mut **tx)
             .await?;
-    let (registro_ans, numero_lote) = lote.ok_or_else(ApiError::not_found)?;
+    let (registro_ans, numero_lote, guide_kind) = lote.ok_or_else(ApiError::not_found)?;
     let operator = operator_locked(tx, &registro_ans).await?;
     let ids: Vec<Uuid> = body.contested.iter().map(|c| c.glosa_id).collect();
     let rows: Vec<GlosaRow> = sqlx::query_as(concat!(
@@ -1280,8 +1280,16 @@ pub async fn create_recurso(
         }
         match (g.level.as_str(), &g.guide_number, g.billing_item_id) {
             ("item", Some(guide), Some(item_id)) => {
-                let (table, code, performed_on): (String, String, String) = sqlx::query_as(
-                    "SELECT tuss_table, code, performed_on::text FROM billing_items WHERE id = $1",
+                #[allow(clippy::type_complexity)]
+                let (table, code, performed_on, tooth, faces, quantity): (
+                    String,
+                    String,
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    i32,
+                ) = sqlx::query_as(
+                    "SELECT tuss_table, code, performed_on::text, tooth, faces, quantity FROM billing_items WHERE id = $1",
                 )
                 .bind(item_id)
                 .fetch_one(&mut **tx)
@@ -1303,6 +1311,15 @@ pub async fn create_recurso(
                     glosa_code: g.code.clone(),
                     centavos,
                     justification: c.justification.clone(),
+                    tooth: tooth.map(|t| {
+                        if shared_model::billing::tiss::domains::TEETH.contains(&t.as_str()) {
+                            ToothOrRegion::Tooth(t)
+                        } else {
+                            ToothOrRegion::Region(t)
+                        }
+                    }),
+                    faces,
+                    quantity: u32::try_from(quantity).unwrap_or(1),
                 });
             }
             ("guide", Some(guide), _) => whole.entry(guide.clone()).or_default().push(ContestedGuideGlosa {
@@ -1369,6 +1386,7 @@ pub async fn create_recurso(
         protocol: protocol.unwrap_or_default(),
         object,
         date: now.date(),
+        dental: guide_kind == GuideKind::Odonto.code(),
     };
     let bytes = recurso_glosa(&recurso).map_err(|e| from_model(&e))?;
     check_schema(bytes.clone()).await?;

@@ -1046,6 +1046,9 @@ fn a_demonstrativo_s_glosas_attach_to_the_lote_and_the_recurso_passes_the_schema
             centavos: g.centavos.unwrap(),
             justification: "Procedimento autorizado e realizado conforme pedido médico; segue laudo em anexo."
                 .to_owned(),
+            tooth: None,
+            faces: None,
+            quantity: 1,
         });
     }
     let recurso = Recurso {
@@ -1066,6 +1069,7 @@ fn a_demonstrativo_s_glosas_attach_to_the_lote_and_the_recurso_passes_the_schema
             contest: GuideContest::Items(contested),
         }]),
         date: jiff::civil::date(2024, 6, 10),
+        dental: false,
     };
     assert_eq!(recurso.total_centavos(), 3_250);
     let bytes = recurso_glosa(&recurso).unwrap();
@@ -1274,7 +1278,16 @@ fn cli_writes_numbered_lotes_from_the_replica_and_validates_files() {
 
     // A written lote's file can be written again, byte for byte as recorded.
     let again = replica.scratch("lote-1-de-novo.xml");
-    replica.ok(&["tiss", "xml", "--ans", &ans, "--lote", "1", "--out", again.to_str().unwrap()]);
+    replica.ok(&[
+        "tiss",
+        "xml",
+        "--ans",
+        &ans,
+        "--lote",
+        "1",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
     assert_eq!(std::fs::read(&again).unwrap(), bytes);
 
     // The replica lists what it would bill, its lotes, and records the sending once.
@@ -1601,4 +1614,83 @@ fn guides_built_from_billable_items_pass_the_official_schema() {
     bare.hospital = None;
     let err = build_guides(&operator, &[bare], &lookup, || 1).unwrap_err();
     assert_eq!(err.code(), "billing.hospital_missing");
+}
+
+/// A recurso for a GTO is a `guiaRecursoGlosaOdonto`: one glosa for the guide, then each
+/// contested procedure with its tooth, faces and quantity. It passes the schema.
+#[test]
+fn a_dental_recurso_passes_the_official_schema() {
+    use shared_model::billing::tiss::{
+        ContestedGuide, ContestedGuideGlosa, ContestedItem, GuideContest, Recurso, RecursoObject,
+        recurso_glosa,
+    };
+    let item = |sequence: u16, tooth: Option<ToothOrRegion>, faces: Option<&str>| ContestedItem {
+        sequence,
+        start: jiff::civil::date(2026, 11, 5),
+        end: None,
+        procedure: Procedure {
+            table: "22".to_owned(),
+            code: "85100196".to_owned(),
+            description: "Restauração em resina (exemplo)".to_owned(),
+        },
+        participation: None,
+        glosa_code: "1705".to_owned(),
+        centavos: 4_500,
+        justification: "Valor da tabela contratada, anexo III; radiografia em anexo.".to_owned(),
+        tooth,
+        faces: faces.map(str::to_owned),
+        quantity: 1,
+    };
+    let recurso = Recurso {
+        transaction: 9,
+        made_at: jiff::civil::date(2026, 12, 10).at(9, 0, 0, 0),
+        provider_code: "000123".to_owned(),
+        registro_ans: "326305".to_owned(),
+        hash_input: HashInput::Utf8,
+        number: "R9".to_owned(),
+        operator_name: "Saúde Exemplo Operadora S.A.".to_owned(),
+        contractor: Contractor::OperatorCode("000123".to_owned()),
+        lote: "3".to_owned(),
+        protocol: "202611000777".to_owned(),
+        object: RecursoObject::Guides(vec![
+            ContestedGuide {
+                number: "3".to_owned(),
+                operator_guide: None,
+                password: None,
+                contest: GuideContest::Items(vec![
+                    item(1, Some(ToothOrRegion::Tooth("36".to_owned())), Some("OM")),
+                    item(2, Some(ToothOrRegion::Region("AS".to_owned())), None),
+                ]),
+            },
+            ContestedGuide {
+                number: "4".to_owned(),
+                operator_guide: Some("OP-99".to_owned()),
+                password: None,
+                contest: GuideContest::Whole(vec![ContestedGuideGlosa {
+                    glosa_code: "1001".to_owned(),
+                    justification: "Carteira válida na data do atendimento.".to_owned(),
+                    centavos: 9_000,
+                }]),
+            },
+        ]),
+        date: jiff::civil::date(2026, 12, 10),
+        dental: true,
+    };
+    let bytes = recurso_glosa(&recurso).unwrap();
+    check_schema(&bytes).unwrap();
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    assert!(text.contains("<ans:guiaRecursoGlosaOdonto>"));
+    assert!(
+        text.contains("<ans:codDente>36</ans:codDente></ans:denteRegiao><ans:denteFace>OM</ans:denteFace>")
+    );
+    // Faces the return's schema type refuses are refused by name.
+    let mut bad = recurso.clone();
+    if let RecursoObject::Guides(g) = &mut bad.object {
+        g[0].contest = GuideContest::Items(vec![item(
+            1,
+            Some(ToothOrRegion::Tooth("36".to_owned())),
+            Some("OX"),
+        )]);
+    }
+    assert!(recurso_glosa(&bad).unwrap_err().to_string().contains("denteFace"));
 }

@@ -1109,7 +1109,7 @@ fn write_honorarios(
 }
 
 /// Faces of a tooth: 1 to 5 distinct letters of `OLMVDIP` (upper case).
-fn faces(field: &str, value: &str) -> Result<String, TissError> {
+pub(super) fn faces(field: &str, value: &str) -> Result<String, TissError> {
     let value = value.trim();
     let mut seen = BTreeSet::new();
     let ok = (1..=5).contains(&value.len()) && value.chars().all(|c| "OLMVDIP".contains(c) && seen.insert(c));

@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 
 use super::domains;
-use super::guides::{Contractor, Procedure};
+use super::guides::{Contractor, Procedure, ToothOrRegion, faces};
 use super::hash::{HashInput, TissError};
 use super::lote::parties;
 use super::write::{
@@ -28,6 +28,10 @@ pub struct ContestedItem {
     /// How much the clinic asks back.
     pub centavos: i64,
     pub justification: String,
+    /// Dental items (a recurso of a GTO): the tooth or region, the faces, the quantity.
+    pub tooth: Option<ToothOrRegion>,
+    pub faces: Option<String>,
+    pub quantity: u32,
 }
 
 /// A whole guide contested for one glosa (`recursoGuiaCompleta`).
@@ -86,6 +90,8 @@ pub struct Recurso {
     pub protocol: String,
     pub object: RecursoObject,
     pub date: Date,
+    /// The contested lote was of Guias Odontológicas: the message is a `guiaRecursoGlosaOdonto`.
+    pub dental: bool,
 }
 
 impl Recurso {
@@ -155,9 +161,14 @@ pub fn recurso_glosa(r: &Recurso) -> Result<Vec<u8>, TissError> {
         provider_code: &provider,
         registro_ans: &registro_ans,
     })?;
+    let body = if r.dental {
+        "guiaRecursoGlosaOdonto"
+    } else {
+        "guiaRecursoGlosa"
+    };
     w.open("prestadorParaOperadora");
     w.open("recursoGlosa");
-    w.open("guiaRecursoGlosa");
+    w.open(body);
     w.leaf("registroANS", &registro_ans);
     w.leaf("numeroGuiaRecGlosaPrestador", &number);
     w.leaf("nomeOperadora", &operator_name);
@@ -196,14 +207,19 @@ pub fn recurso_glosa(r: &Recurso) -> Result<Vec<u8>, TissError> {
                 ));
             }
             for (i, g) in guides.iter().enumerate() {
-                write_guide(&mut w, &format!("{at}.recursoGuia[{}]", i + 1), g)?;
+                let at = format!("{at}.recursoGuia[{}]", i + 1);
+                if r.dental {
+                    write_dental_guide(&mut w, &at, g)?;
+                } else {
+                    write_guide(&mut w, &at, g)?;
+                }
             }
         }
     }
     w.close("opcaoRecurso");
     w.leaf("valorTotalRecursado", &total);
     w.leaf("dataRecurso", &day);
-    w.close("guiaRecursoGlosa");
+    w.close(body);
     w.close("recursoGlosa");
     w.close("prestadorParaOperadora");
     w.finish(r.hash_input)
@@ -287,6 +303,95 @@ fn write_guide(w: &mut Writer, at: &str, g: &ContestedGuide) -> Result<(), TissE
         }
     }
     w.close("opcaoRecursoGuia");
+    w.close("recursoGuia");
+    Ok(())
+}
+
+/// A contested guide of a GTO (`cto_recursoGlosaOdonto/recursoGuia`): one glosa code and
+/// justification for the guide, then the contested procedures with tooth, faces and quantity.
+fn write_dental_guide(w: &mut Writer, at: &str, g: &ContestedGuide) -> Result<(), TissError> {
+    let f = |name: &str| format!("{at}.{name}");
+    let number = text(&f("numeroGuiaPrestador"), &g.number, 20)?;
+    let operator_guide = opt_text(&f("numeroGuiaOperadora"), g.operator_guide.as_deref(), 20)?;
+    let password = opt_text(&f("senha"), g.password.as_deref(), 20)?;
+    let (code, why, items): (&str, &str, &[ContestedItem]) = match &g.contest {
+        GuideContest::Whole(glosas) => match glosas.as_slice() {
+            [one] => (&one.glosa_code, &one.justification, &[]),
+            _ => {
+                return Err(invalid(
+                    &f("codGlosaGuia"),
+                    "no recurso odontológico a guia inteira se contesta por uma só glosa",
+                ));
+            }
+        },
+        GuideContest::Items(items) => match items.first() {
+            Some(first) => (&first.glosa_code, &first.justification, items.as_slice()),
+            None => return Err(invalid(&f("recursoProcedimento"), "nenhum item contestado")),
+        },
+    };
+    let code = glosa(&f("codGlosaGuia"), code)?;
+    let why = text(&f("justificativaGuia"), why, 500)?;
+    w.open("recursoGuia");
+    w.leaf("numeroGuiaPrestador", &number);
+    w.opt_leaf("numeroGuiaOperadora", operator_guide.as_deref());
+    w.opt_leaf("senha", password.as_deref());
+    w.leaf("codGlosaGuia", &code);
+    w.leaf("justificativaGuia", &why);
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{at}.recursoProcedimento[{}]", i + 1);
+        let f = |name: &str| format!("{at}.{name}");
+        if item.sequence == 0 || item.sequence > 9_999 {
+            return Err(invalid(&f("sequencialItem"), "número de item inválido"));
+        }
+        let day = date(&f("dataRealizacao"), item.start)?;
+        let place = match &item.tooth {
+            None => None,
+            Some(ToothOrRegion::Tooth(t)) => Some(("codDente", one_of(&f("codDente"), t, domains::TEETH)?)),
+            Some(ToothOrRegion::Region(r)) => {
+                Some(("codRegiao", one_of(&f("codRegiao"), r, domains::REGIONS)?))
+            }
+        };
+        let faces = item
+            .faces
+            .as_deref()
+            .map(|v| faces(&f("denteFace"), v))
+            .transpose()?;
+        let quantity = super::write::count(&f("quantidade"), item.quantity, 99)?;
+        let table = one_of(
+            &f("procRecurso.codigoTabela"),
+            &item.procedure.table,
+            domains::TABLES,
+        )?;
+        let procedure = text(&f("procRecurso.codigoProcedimento"), &item.procedure.code, 10)?;
+        let description = text(
+            &f("procRecurso.descricaoProcedimento"),
+            &item.procedure.description,
+            150,
+        )?;
+        let item_code = glosa(&f("codGlosaProc"), &item.glosa_code)?;
+        let item_why = text(&f("justificativaProc"), &item.justification, 500)?;
+        let value = money(&f("valorRecursado"), item.centavos)?;
+        w.open("recursoProcedimento");
+        w.leaf("sequencialItem", &item.sequence.to_string());
+        w.leaf("dataRealizacao", &day);
+        if let Some((element, value)) = &place {
+            w.group("denteRegiao", &[(element, value)]);
+        }
+        w.opt_leaf("denteFace", faces.as_deref());
+        w.leaf("quantidade", &quantity);
+        w.group(
+            "procRecurso",
+            &[
+                ("codigoTabela", &table),
+                ("codigoProcedimento", &procedure),
+                ("descricaoProcedimento", &description),
+            ],
+        );
+        w.leaf("codGlosaProc", &item_code);
+        w.leaf("justificativaProc", &item_why);
+        w.leaf("valorRecursado", &value);
+        w.close("recursoProcedimento");
+    }
     w.close("recursoGuia");
     Ok(())
 }
