@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+bash scripts/build-ui.sh
 echo "==> Compilando o AtendeBem"
 cargo build --release --locked -p atendebem-cli -p atendebem-desktop -p atendebem-server
 bin="$CARGO_TARGET_DIR/release"

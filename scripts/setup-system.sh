@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential pkg-config file curl ca-certificates xdg-utils
   libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev libdbus-1-dev
-  xvfb xauth dbus gnome-keyring libsecret-tools keyutils
+  xvfb xauth dbus gnome-keyring libsecret-tools keyutils webkit2gtk-driver python3-venv
   sqlite3 postgresql libxml2-utils
 )
 

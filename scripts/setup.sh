@@ -26,6 +26,28 @@ if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
 
+# The desktop interface: the wasm-bindgen CLI of the exact version in Cargo.lock (it must match
+# the library), built from the crate registry (its installer would download a binary).
+WASM_BINDGEN_VERSION=$(sed -n '/^name = "wasm-bindgen"$/{n;s/^version = "\(.*\)"/\1/p}' Cargo.lock | head -n1)
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  echo "==> Instalando wasm-bindgen-cli $WASM_BINDGEN_VERSION (compilado do crates.io)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# GUI tests: tauri-driver (WebDriver for Tauri windows) and Python's selenium client.
+TAURI_DRIVER_VERSION=2.1.0
+if ! tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
+  echo "==> Instalando tauri-driver $TAURI_DRIVER_VERSION (compilado do crates.io)"
+  cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
+fi
+VENV=${ATENDEBEM_VENV:-/var/tmp/atendebem-venv}
+SELENIUM_VERSION=4.38.0
+if ! "$VENV/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then
+  echo "==> Ambiente Python dos testes de interface ($VENV, selenium $SELENIUM_VERSION)"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q "selenium==$SELENIUM_VERSION"
+fi
+
 # PostgreSQL: start the local cluster if it is installed and not running.
 if command -v pg_ctlcluster >/dev/null 2>&1; then
   version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n1)

@@ -13,8 +13,14 @@ step() { echo; echo "==> $*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+# The desktop shell embeds the built interface (app-ui/dist): build it before anything compiles
+# the shell.
+step "interface (app-ui → wasm32)"
+bash scripts/build-ui.sh
+
 step "cargo clippy (todo o workspace, -D warnings)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --exclude atendebem-ui --all-targets --locked -- -D warnings
+cargo clippy -p atendebem-ui --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "shared-model para wasm32-unknown-unknown"
 cargo check -p shared-model --target wasm32-unknown-unknown --locked
@@ -26,12 +32,15 @@ step "testes"
 # The end-to-end tests drive the real `atendebem` binary: build it first.
 cargo build -p atendebem-cli -p atendebem-server --locked
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --locked --no-fail-fast
+  cargo nextest run --workspace --exclude atendebem-ui --locked --no-fail-fast
   # nextest does not run doctests
-  cargo test --workspace --doc --locked
+  cargo test --workspace --exclude atendebem-ui --doc --locked
 else
-  cargo test --workspace --locked --no-fail-fast
+  cargo test --workspace --exclude atendebem-ui --locked --no-fail-fast
 fi
+
+step "testes de interface (janela real, WebDriver, Xvfb)"
+bash scripts/test-gui.sh
 
 echo
 echo "Tudo certo: todas as verificações e testes passaram."

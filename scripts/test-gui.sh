@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# GUI tests: the real AtendeBem window (Tauri + WebKitGTK) driven over WebDriver (tauri-driver in
+# front of Debian's WebKitWebDriver), under a virtual X server and a private D-Bus session.
+# Expects scripts/setup.sh to have run (tools, Python venv) and the UI to be built.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+
+cargo build -p atendebem-desktop --locked
+export ATENDEBEM_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/atendebem-desktop"
+export ATENDEBEM_VERSION
+ATENDEBEM_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+VENV=${ATENDEBEM_VENV:-/var/tmp/atendebem-venv}
+
+# GTK, WebKit and the keyring write under $HOME: a throwaway one (cargo and rustup keep theirs).
+export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+HOME=$(mktemp -d)
+export HOME
+trap 'rm -rf "$HOME"' EXIT
+
+timeout 300 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- bash -c '
+  tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$HOME/tauri-driver.log" 2>&1 &
+  driver=$!
+  status=0
+  "'"$VENV"'/bin/python" tests/gui/smoke.py || status=$?
+  kill "$driver" 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then tail -n 40 "$HOME/tauri-driver.log" >&2; fi
+  exit "$status"
+'
