@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
-cargo build -p atendebem-desktop --locked
+cargo build -p atendebem-desktop -p atendebem-cli --locked
 export ATENDEBEM_DESKTOP_BIN="$CARGO_TARGET_DIR/debug/atendebem-desktop"
+cli="$CARGO_TARGET_DIR/debug/atendebem"
 export ATENDEBEM_VERSION
 ATENDEBEM_VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 VENV=${ATENDEBEM_VENV:-/var/tmp/atendebem-venv}
@@ -18,11 +19,18 @@ HOME=$(mktemp -d)
 export HOME
 trap 'rm -rf "$HOME"' EXIT
 
+# A standalone clinic with a few patients, made with the command line.
+export ATENDEBEM_DATA_DIR="$HOME/replica" ATENDEBEM_PASSPHRASE=interface-teste-2026
+"$cli" init --key-source passphrase --clinic-name "Clínica Teste da Interface" >/dev/null
+"$cli" patient add --name "João da Silva" --cpf 529.982.247-25 --birth 1980-05-17 >/dev/null
+"$cli" patient add --name "Maria Joana Souza" >/dev/null
+"$cli" patient add --name "Pedro Álvares Cabral" >/dev/null
+
 timeout 300 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- bash -c '
   tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$HOME/tauri-driver.log" 2>&1 &
   driver=$!
   status=0
-  "'"$VENV"'/bin/python" tests/gui/smoke.py || status=$?
+  "'"$VENV"'/bin/python" tests/gui/window.py || status=$?
   kill "$driver" 2>/dev/null || true
   if [ "$status" -ne 0 ]; then tail -n 40 "$HOME/tauri-driver.log" >&2; fi
   exit "$status"

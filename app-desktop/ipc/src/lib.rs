@@ -65,8 +65,60 @@ impl Command for GetAppInfo {
     type Output = AppInfo;
 }
 
+/// Who is working on this computer, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClinicInfo {
+    pub clinic_name: String,
+    pub user_name: String,
+    /// The role's pt-BR label (`Recepção`, `Profissional de saúde`, …).
+    pub role: String,
+    /// Connected to a clinic server (else standalone).
+    pub connected: bool,
+}
+
+/// `clinic_info`: fails with `ui.no_replica` when this computer has no clinic yet.
+#[derive(Debug)]
+pub enum GetClinicInfo {}
+
+impl Command for GetClinicInfo {
+    const NAME: &'static str = "clinic_info";
+    type Input = NoInput;
+    type Output = ClinicInfo;
+}
+
+/// A patient search as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchInput {
+    /// Name (accents and case ignored), CPF or CNS, whole or a prefix.
+    pub query: String,
+    pub limit: u32,
+}
+
+/// One patient found, ready to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientHit {
+    pub id: String,
+    pub name: String,
+    pub social_name: Option<String>,
+    /// `000.000.000-00`.
+    pub cpf: Option<String>,
+    pub cns: Option<String>,
+    /// `dd/mm/aaaa`.
+    pub birth_date: Option<String>,
+}
+
+/// `search_patients`.
+#[derive(Debug)]
+pub enum SearchPatients {}
+
+impl Command for SearchPatients {
+    const NAME: &'static str = "search_patients";
+    type Input = SearchInput;
+    type Output = Vec<PatientHit>;
+}
+
 /// Every command's name, for the test that the shell registers them all.
-pub const ALL: &[&str] = &[GetAppInfo::NAME];
+pub const ALL: &[&str] = &[GetAppInfo::NAME, GetClinicInfo::NAME, SearchPatients::NAME];
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod state;
 
 fn main() {
     tracing_subscriber::fmt()
@@ -14,7 +15,12 @@ fn main() {
         )
         .init();
     let result = tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+        .manage(state::AppState::open())
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::clinic_info,
+            commands::search_patients
+        ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         tracing::error!(%error, "a janela do AtendeBem não pôde ser aberta");

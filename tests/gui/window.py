@@ -1,0 +1,83 @@
+"""GUI tests of the real AtendeBem window (Tauri + WebKitGTK) driven over WebDriver.
+
+tauri-driver (port 4444) fronts Debian's WebKitWebDriver; scripts/test-gui.sh runs this under
+Xvfb and a private D-Bus session, after creating a standalone replica with the command line
+(ATENDEBEM_DATA_DIR, ATENDEBEM_PASSPHRASE) that holds "João da Silva" among other patients.
+ATENDEBEM_DESKTOP_BIN is the desktop binary to open. Screenshots go to ATENDEBEM_SCREENSHOTS
+when set.
+"""
+
+import os
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.options import ArgOptions
+from selenium.webdriver.support.ui import WebDriverWait
+
+
+def connect():
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": os.environ["ATENDEBEM_DESKTOP_BIN"]})
+    for _ in range(100):  # tauri-driver needs a moment to listen
+        try:
+            return webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+        except Exception:  # noqa: BLE001 - retried until the driver listens
+            time.sleep(0.2)
+    raise SystemExit("tauri-driver não respondeu")
+
+
+def text_of(driver, element_id):
+    found = driver.find_elements(By.ID, element_id)
+    return found[0].text if found else ""
+
+
+def shot(driver, name):
+    folder = os.environ.get("ATENDEBEM_SCREENSHOTS")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        driver.save_screenshot(os.path.join(folder, name))
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def main() -> int:
+    driver = connect()
+    wait = WebDriverWait(driver, 20)
+    try:
+        # Every screen shows the product's name and version (NGS1.01.01).
+        expected = "AtendeBem versão " + os.environ.get("ATENDEBEM_VERSION", "0.1.0")
+        wait.until(lambda d: text_of(d, "versao") == expected)
+        # Who works here: the standalone clinic's reception user.
+        wait.until(lambda d: "Clínica Teste da Interface" in text_of(d, "usuario"))
+
+        # The receptionist types "joao" and finds "João da Silva" (accents ignored), and only
+        # the patients that match.
+        search = wait.until(lambda d: d.find_element(By.ID, "busca-paciente"))
+        search.send_keys("joao")
+        wait.until(lambda d: "João da Silva" in text_of(d, "resultados"))
+        names = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#resultados .paciente .nome")]
+        check(names == ["João da Silva"], f"resultados para 'joao': {names}")
+        check("CPF 529.982.247-25" in text_of(driver, "resultados"), "o CPF aparece formatado")
+        shot(driver, "pacientes-busca.png")
+
+        # By CPF digits, and a search with no match says so.
+        search.clear()
+        search.send_keys("52998")
+        wait.until(lambda d: "João da Silva" in text_of(d, "resultados"))
+        search.clear()
+        search.send_keys("xyzw")
+        wait.until(lambda d: text_of(d, "nenhum") == "Nenhum paciente encontrado.")
+        print(f"ok: {expected}; busca por 'joao', por CPF e sem resultado")
+        return 0
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
