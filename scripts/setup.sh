@@ -40,6 +40,12 @@ if ! tauri-driver --version 2>/dev/null | grep -q "$TAURI_DRIVER_VERSION"; then
   echo "==> Instalando tauri-driver $TAURI_DRIVER_VERSION (compilado do crates.io)"
   cargo install tauri-driver --version "$TAURI_DRIVER_VERSION" --locked
 fi
+# The Debian package: the Tauri bundler (tauri-cli 2; builds offline).
+TAURI_CLI_VERSION=2.12.4
+if ! cargo tauri --version 2>/dev/null | grep -q "$TAURI_CLI_VERSION"; then
+  echo "==> Instalando tauri-cli $TAURI_CLI_VERSION (compilado do crates.io)"
+  cargo install tauri-cli --version "$TAURI_CLI_VERSION" --locked
+fi
 VENV=${ATENDEBEM_VENV:-/var/tmp/atendebem-venv}
 SELENIUM_VERSION=4.38.0
 if ! "$VENV/bin/python" -c "import selenium, sys; sys.exit(selenium.__version__ != '$SELENIUM_VERSION')" 2>/dev/null; then

@@ -42,5 +42,16 @@ fi
 step "testes de interface (janela real, WebDriver, Xvfb)"
 bash scripts/test-gui.sh
 
+step "pacote .deb (gerado, instalado com dpkg -i, conferido e removido)"
+deb=$(bash installers/build-deb.sh | tail -n1)
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+$SUDO dpkg -i "$deb"
+package=$(dpkg-deb -f "$deb" Package)
+dpkg -L "$package" | grep -qx /usr/bin/atendebem-desktop
+dpkg -L "$package" | grep -q '\.desktop$'
+echo "    $package $(dpkg-deb -f "$deb" Version) instalado: $(dpkg -L "$package" | grep -c .) arquivos"
+$SUDO dpkg -r "$package" >/dev/null
+
 echo
 echo "Tudo certo: todas as verificações e testes passaram."
