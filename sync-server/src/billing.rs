@@ -15,8 +15,8 @@ use sha2::{Digest, Sha256};
 use shared_model::ErrorCode;
 use shared_model::billing::tiss::{
     ContestedGuide, ContestedGuideGlosa, ContestedItem, ExpectedParties, GlosaLevel, GuideContest, GuideKind,
-    HashInput, LoteHeader, Procedure, Recurso, RecursoObject, ReturnBody, ToothOrRegion, lote,
-    message_hashes, parse_return, recurso_glosa,
+    HashInput, LoteHeader, Message, Procedure, Recurso, RecursoObject, ReturnBody, ToothOrRegion,
+    lote_message, parse_return, recurso_message,
 };
 use shared_model::billing::{
     BillableItem, HospitalStay, ItemSource, LoadedLookup, OperatorSettings, PriceEntry, Service, TussCode,
@@ -50,17 +50,10 @@ pub async fn check_schema(bytes: Vec<u8>) -> Result<(), ApiError> {
     match result {
         Ok(()) => Ok(()),
         Err(XsdError::Invalid(issues)) => {
-            let first = issues.first().map_or_else(String::new, |i| {
-                format!(
-                    " Linha {}, elemento {}: {}",
-                    i.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
-                    i.element.as_deref().unwrap_or("?"),
-                    i.rule
-                )
-            });
+            let first = issues.first().map_or_else(String::new, |i| format!(" ({i})"));
             Err(refuse(
                 "tiss.schema_invalid",
-                format!("O arquivo não segue o schema TISS 4.01.00.{first}"),
+                format!("O arquivo não segue o schema TISS 4.01.00{first}."),
             ))
         }
         Err(e) => {
@@ -598,17 +591,14 @@ pub async fn add_procedure(
             "Dente (11 a 48, 51 a 85) ou região da boca inválidos.",
         ));
     }
-    if let Some(f) = faces {
-        let mut seen = BTreeSet::new();
-        if tooth.is_none_or(|t| !shared_model::billing::tiss::domains::TEETH.contains(&t))
-            || f.len() > 5
-            || !f.chars().all(|c| "OLMVDIP".contains(c) && seen.insert(c))
-        {
-            return Err(refuse(
-                "billing.invalid_faces",
-                "Faces do dente: de 1 a 5 letras distintas entre O, L, M, V, D, I e P, com o dente informado.",
-            ));
-        }
+    if let Some(f) = faces
+        && (tooth.is_none_or(|t| !shared_model::billing::tiss::domains::TEETH.contains(&t))
+            || !shared_model::billing::tiss::faces_valid(f))
+    {
+        return Err(refuse(
+            "billing.invalid_faces",
+            "Faces do dente: de 1 a 5 letras distintas entre O, L, M, V, D, I e P, com o dente informado.",
+        ));
     }
     let id = Uuid::now_v7();
     let inserted = sqlx::query(
@@ -730,6 +720,19 @@ fn lote_view(r: LoteRow) -> LoteView {
     }
 }
 
+/// One lote, as the API shows it.
+async fn lote_by_id(tx: &mut TenantTx, id: Uuid) -> Result<LoteView, sqlx::Error> {
+    let row: LoteRow = sqlx::query_as(concat!(
+        "SELECT ",
+        lote_columns!(),
+        " FROM tiss_lotes WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(lote_view(row))
+}
+
 pub async fn lotes(tx: &mut TenantTx, registro_ans: Option<&str>) -> Result<Vec<LoteView>, sqlx::Error> {
     let rows: Vec<LoteRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -819,12 +822,8 @@ pub async fn build_lote(
         hash_input: operator.hash_input,
     };
     let guides: Vec<_> = built.iter().map(|b| b.guide.clone()).collect();
-    let bytes = lote(&header, &guides).map_err(|e| from_model(&e))?;
+    let Message { bytes, hash } = lote_message(&header, &guides).map_err(|e| from_model(&e))?;
     check_schema(bytes.clone()).await?;
-    let hash = message_hashes(&bytes)
-        .map_err(|e| from_model(&e))?
-        .declared
-        .unwrap_or_default();
     let total: i64 = guides
         .iter()
         .map(shared_model::billing::tiss::Guide::total_centavos)
@@ -876,15 +875,7 @@ pub async fn build_lote(
             "Itens mudaram enquanto o lote era montado; gere o lote de novo.",
         ));
     }
-    let row: LoteRow = sqlx::query_as(concat!(
-        "SELECT ",
-        lote_columns!(),
-        " FROM tiss_lotes WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(lote_view(row))
+    Ok(lote_by_id(tx, id).await?)
 }
 
 fn to_item(v: &ItemView) -> Result<BillableItem, ApiError> {
@@ -941,15 +932,7 @@ pub async fn mark_sent(tx: &mut TenantTx, id: Uuid, by: Uuid) -> Result<LoteView
         .bind(by)
         .execute(&mut **tx)
         .await?;
-    let row: LoteRow = sqlx::query_as(concat!(
-        "SELECT ",
-        lote_columns!(),
-        " FROM tiss_lotes WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(lote_view(row))
+    Ok(lote_by_id(tx, id).await?)
 }
 
 /// A glosa as the API shows it.
@@ -1311,13 +1294,7 @@ pub async fn create_recurso(
                     glosa_code: g.code.clone(),
                     centavos,
                     justification: c.justification.clone(),
-                    tooth: tooth.map(|t| {
-                        if shared_model::billing::tiss::domains::TEETH.contains(&t.as_str()) {
-                            ToothOrRegion::Tooth(t)
-                        } else {
-                            ToothOrRegion::Region(t)
-                        }
-                    }),
+                    tooth: tooth.as_deref().map(ToothOrRegion::classify),
                     faces,
                     quantity: u32::try_from(quantity).unwrap_or(1),
                 });
@@ -1388,12 +1365,8 @@ pub async fn create_recurso(
         date: now.date(),
         dental: guide_kind == GuideKind::Odonto.code(),
     };
-    let bytes = recurso_glosa(&recurso).map_err(|e| from_model(&e))?;
+    let Message { bytes, hash } = recurso_message(&recurso).map_err(|e| from_model(&e))?;
     check_schema(bytes.clone()).await?;
-    let hash = message_hashes(&bytes)
-        .map_err(|e| from_model(&e))?
-        .declared
-        .unwrap_or_default();
     let id = Uuid::now_v7();
     sqlx::query(
         "INSERT INTO tiss_recursos (tenant_id, id, registro_ans, lote_id, number, transaction_seq, protocol, \

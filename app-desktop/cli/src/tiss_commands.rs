@@ -92,12 +92,7 @@ pub fn validate(file: &Path, json: bool) -> Result<(), CoreError> {
                 report.issues.len()
             );
             for issue in &report.issues {
-                println!(
-                    "  linha {}, elemento {}: {}",
-                    issue.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
-                    issue.element.as_deref().unwrap_or("?"),
-                    issue.rule
-                );
+                println!("  {issue}");
             }
         }
         if let Some(h) = &report.hashes {
@@ -346,14 +341,7 @@ pub fn import_return(
     match check_schema(&bytes) {
         Ok(()) => {}
         Err(XsdError::Invalid(issues)) => {
-            let first = issues.first().map_or_else(String::new, |i| {
-                format!(
-                    " (linha {}, elemento {}: {})",
-                    i.line.map_or_else(|| "?".to_owned(), |l| l.to_string()),
-                    i.element.as_deref().unwrap_or("?"),
-                    i.rule
-                )
-            });
+            let first = issues.first().map_or_else(String::new, |i| format!(" ({i})"));
             return Err(invalid(
                 "tiss.schema_invalid",
                 format!("o arquivo não segue o schema TISS 4.01.00{first}"),

@@ -460,13 +460,7 @@ pub fn build_guides(
                 dental.push(OdontoItem {
                     sequence,
                     procedure,
-                    tooth: item.tooth.as_ref().map(|t| {
-                        if domains::TEETH.contains(&t.trim()) {
-                            ToothOrRegion::Tooth(t.trim().to_owned())
-                        } else {
-                            ToothOrRegion::Region(t.trim().to_owned())
-                        }
-                    }),
+                    tooth: item.tooth.as_deref().map(ToothOrRegion::classify),
                     faces: item.faces.clone(),
                     quantity: item.quantity,
                     unit_centavos: unit,

@@ -423,7 +423,7 @@ async fn from_completed_work_to_lote_return_and_recurso() {
         (422, Some("tiss.schema_invalid")),
         "{body}"
     );
-    assert!(body["message"].as_str().unwrap().contains("Linha"), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("(linha "), "{body}");
     // A return for another clinic (another operator's file) is refused.
     let (status, _) = send(
         &server,

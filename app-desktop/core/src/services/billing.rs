@@ -12,7 +12,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 use shared_model::access::{Action, Area, require};
 use shared_model::billing::tiss::{
-    ExpectedParties, GlosaLevel, Guide, LoteHeader, MAX_GUIDES, ReturnBody, lote, message_hashes,
+    ExpectedParties, GlosaLevel, Guide, LoteHeader, MAX_GUIDES, Message, ReturnBody, lote_message,
     parse_return,
 };
 use shared_model::billing::{
@@ -184,11 +184,7 @@ impl Clinic {
             hash_input: operator.hash_input,
         };
         let guides: Vec<Guide> = built.iter().map(|b| b.guide.clone()).collect();
-        let xml = lote(&header, &guides).map_err(CoreError::domain)?;
-        let hash = message_hashes(&xml)
-            .map_err(CoreError::domain)?
-            .declared
-            .unwrap_or_default();
+        let Message { bytes: xml, hash } = lote_message(&header, &guides).map_err(CoreError::domain)?;
         let total: i64 = guides
             .iter()
             .map(Guide::total_centavos)

@@ -318,6 +318,28 @@ pub enum ToothOrRegion {
     Region(String),
 }
 
+impl ToothOrRegion {
+    /// A code as recorded: a tooth when it is one of `dm_dente`, else a region (which the
+    /// writer then checks against `dm_regiao`).
+    #[must_use]
+    pub fn classify(code: &str) -> Self {
+        let code = code.trim();
+        if domains::TEETH.contains(&code) {
+            Self::Tooth(code.to_owned())
+        } else {
+            Self::Region(code.to_owned())
+        }
+    }
+}
+
+/// Whether `value` names the faces of a tooth: 1 to 5 distinct letters of `OLMVDIP` (upper
+/// case).
+#[must_use]
+pub fn faces_valid(value: &str) -> bool {
+    let mut seen = BTreeSet::new();
+    (1..=5).contains(&value.len()) && value.chars().all(|c| "OLMVDIP".contains(c) && seen.insert(c))
+}
+
 /// One procedure of a Guia Odontológica.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OdontoItem {
@@ -1111,9 +1133,7 @@ fn write_honorarios(
 /// Faces of a tooth: 1 to 5 distinct letters of `OLMVDIP` (upper case).
 pub(super) fn faces(field: &str, value: &str) -> Result<String, TissError> {
     let value = value.trim();
-    let mut seen = BTreeSet::new();
-    let ok = (1..=5).contains(&value.len()) && value.chars().all(|c| "OLMVDIP".contains(c) && seen.insert(c));
-    if !ok {
+    if !faces_valid(value) {
         return Err(invalid(
             field,
             "faces do dente: de 1 a 5 letras distintas entre O, L, M, V, D, I e P",

@@ -13,7 +13,7 @@ use jiff::civil::DateTime;
 
 use super::guides::{Guide, GuideContext, write_guide};
 use super::hash::{HashInput, TissError};
-use super::write::{Envelope, Writer, digits, number12, text};
+use super::write::{Envelope, Message, Writer, digits, number12, text};
 
 /// Most guides a lote may carry (all of one type).
 pub const MAX_GUIDES: usize = 100;
@@ -45,6 +45,11 @@ pub(super) fn parties(provider_code: &str, registro_ans: &str) -> Result<(String
 
 /// Writes a lote: 1 to 100 guides of one type, ISO-8859-1 bytes, hash filled.
 pub fn lote(header: &LoteHeader, guides: &[Guide]) -> Result<Vec<u8>, TissError> {
+    lote_message(header, guides).map(|m| m.bytes)
+}
+
+/// [`lote`], with the hash it carries.
+pub fn lote_message(header: &LoteHeader, guides: &[Guide]) -> Result<Message, TissError> {
     let Some(first) = guides.first() else {
         return Err(TissError::EmptyLote);
     };
@@ -144,6 +149,12 @@ mod tests {
         let h = message_hashes(&bytes).unwrap();
         // The value Python's hashlib gives for testdata/consulta.xml (same leaves).
         assert_eq!(h.utf8, "29fadbe0c1f249348aa49813e9d1a2f0");
+        // The hash the writer reports is the one it wrote.
+        let written = lote_message(&header, &[Guide::Consulta(sample().1)]).unwrap();
+        assert_eq!(
+            (written.bytes, written.hash.as_str()),
+            (bytes.clone(), "29fadbe0c1f249348aa49813e9d1a2f0")
+        );
         assert_eq!(h.matches, Some("utf8"));
         let latin1 = lote(
             &LoteHeader {

@@ -14,16 +14,17 @@ pub mod xsd;
 pub use guides::{
     Authorization, Beneficiary, ConsultaGuide, Contractor, ExecutedProcedure, Expense, Guide, GuideKind,
     HonorariosGuide, InternacaoGuide, MAX_ITEMS, OdontoExecutor, OdontoGuide, OdontoItem, Procedure,
-    ProfessionalCode, SadtGuide, SiteCode, TeamMember, TissProfessional, ToothOrRegion,
+    ProfessionalCode, SadtGuide, SiteCode, TeamMember, TissProfessional, ToothOrRegion, faces_valid,
 };
 pub use hash::{HashInput, MessageHashes, TissError, decode_message, epilogue_hash, message_hashes};
-pub use lote::{LoteHeader, MAX_GUIDES, lote};
+pub use lote::{LoteHeader, MAX_GUIDES, lote, lote_message};
 pub use recurso::{
     ContestedGuide, ContestedGuideGlosa, ContestedItem, GuideContest, MAX_CONTESTED_GUIDES, Recurso,
-    RecursoObject, recurso_glosa,
+    RecursoObject, recurso_glosa, recurso_message,
 };
 pub use returns::{
     AnalysedGuide, AnalysedItem, AnalysedProtocol, AnalysisStatement, ExpectedParties, Glosa, GlosaLevel,
     GlosaReason, OperatorReturn, ProtocolReceipt, ProviderId, ReceivedGuide, ReturnBody, ReturnHeader,
     parse_return,
 };
+pub use write::Message;

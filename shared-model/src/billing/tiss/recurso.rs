@@ -8,7 +8,7 @@ use super::guides::{Contractor, Procedure, ToothOrRegion, faces};
 use super::hash::{HashInput, TissError};
 use super::lote::parties;
 use super::write::{
-    Envelope, Writer, date, digits, invalid, money, money10, one_of, opt_one_of, opt_text, text,
+    Envelope, Message, Writer, date, digits, invalid, money, money10, one_of, opt_one_of, opt_text, text,
 };
 
 /// Most guides one recurso contests.
@@ -123,6 +123,11 @@ fn glosa(field: &str, code: &str) -> Result<String, TissError> {
 
 /// Writes the recurso: ISO-8859-1 bytes, hash filled.
 pub fn recurso_glosa(r: &Recurso) -> Result<Vec<u8>, TissError> {
+    recurso_message(r).map(|m| m.bytes)
+}
+
+/// [`recurso_glosa`], with the hash it carries.
+pub fn recurso_message(r: &Recurso) -> Result<Message, TissError> {
     let (provider, registro_ans) = parties(&r.provider_code, &r.registro_ans)?;
     let at = "recursoGlosa";
     let f = |name: &str| format!("{at}.{name}");

@@ -248,7 +248,7 @@ impl Writer {
 
     /// Closes the root after the epilogue (hash of every leaf written) and returns the
     /// ISO-8859-1 bytes.
-    pub fn finish(mut self, hash_input: HashInput) -> Result<Vec<u8>, TissError> {
+    pub fn finish(mut self, hash_input: HashInput) -> Result<Message, TissError> {
         // Every value was checked to be ISO-8859-1 text, so both encodings can carry it.
         let hash = md5_of_text(&self.leaves, hash_input).ok_or(TissError::NotLatin1 {
             element: "mensagemTISS".to_owned(),
@@ -257,12 +257,23 @@ impl Writer {
         self.out.push_str(&hash);
         self.out.push_str("</ans:hash></ans:epilogo></ans:mensagemTISS>");
         // Every character was checked to be ISO-8859-1, so each maps to one byte.
-        Ok(self
-            .out
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
-            .collect())
+        Ok(Message {
+            bytes: self
+                .out
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+                .collect(),
+            hash,
+        })
     }
+}
+
+/// A message written: its ISO-8859-1 bytes and the epilogue hash they carry (computed while
+/// writing, so nobody has to parse the bytes again to learn it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub bytes: Vec<u8>,
+    pub hash: String,
 }
 
 #[cfg(test)]

@@ -43,6 +43,22 @@ pub struct SchemaIssue {
     pub rule: String,
 }
 
+impl std::fmt::Display for SchemaIssue {
+    /// `linha 12, elemento UF: …`, as people read it (`?` where xmllint did not say).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "linha {line}, ")?,
+            None => f.write_str("linha ?, ")?,
+        }
+        write!(
+            f,
+            "elemento {}: {}",
+            self.element.as_deref().unwrap_or("?"),
+            self.rule
+        )
+    }
+}
+
 /// Why a schema check did not pass.
 #[derive(Debug, thiserror::Error)]
 pub enum XsdError {
@@ -254,6 +270,13 @@ mod tests {
         assert!(issues[0].rule.contains("'maxLength'") && issues[0].rule.contains("'20'"));
         assert!(!issues[1].rule.contains("'SP'"), "{}", issues[1].rule);
         assert!(issues[1].rule.contains("{'11', '12'}"), "{}", issues[1].rule);
+        assert!(
+            issues[0]
+                .to_string()
+                .starts_with("linha 12, elemento numeroCarteira: "),
+            "{}",
+            issues[0]
+        );
     }
 
     #[test]
