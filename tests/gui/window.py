@@ -2,8 +2,8 @@
 
 tauri-driver (port 4444) fronts Debian's WebKitWebDriver; scripts/test-gui.sh runs this under
 Xvfb and a private D-Bus session, after creating a standalone replica with the command line
-(ATENDEBEM_DATA_DIR, ATENDEBEM_PASSPHRASE) that holds "João da Silva" among other patients.
-ATENDEBEM_DESKTOP_BIN is the desktop binary to open. Screenshots go to ATENDEBEM_SCREENSHOTS
+(ATENDEBEM_STANDALONE_DIR, ATENDEBEM_PASSPHRASE) that holds "João da Silva" among other
+patients. ATENDEBEM_DESKTOP_BIN is the desktop binary to open, on that replica (--data-dir). Screenshots go to ATENDEBEM_SCREENSHOTS
 when set.
 """
 
@@ -20,7 +20,13 @@ from selenium.webdriver.support.ui import WebDriverWait
 def connect():
     options = ArgOptions()
     options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": os.environ["ATENDEBEM_DESKTOP_BIN"]})
+    options.set_capability(
+        "tauri:options",
+        {
+            "application": os.environ["ATENDEBEM_DESKTOP_BIN"],
+            "args": ["--data-dir", os.environ["ATENDEBEM_STANDALONE_DIR"]],
+        },
+    )
     for _ in range(100):  # tauri-driver needs a moment to listen
         try:
             return webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
@@ -53,8 +59,16 @@ def main() -> int:
         # Every screen shows the product's name and version (NGS1.01.01).
         expected = "AtendeBem versão " + os.environ.get("ATENDEBEM_VERSION", "0.1.0")
         wait.until(lambda d: text_of(d, "versao") == expected)
-        # Who works here: the standalone clinic's reception user.
+        # A standalone clinic: the login screen lists its local users; the administrator enters
+        # and the agenda opens, with the clinic and the user in the header and the window title.
+        wait.until(lambda d: d.find_elements(By.ID, "tela-login"))
+        check("Clínica Teste da Interface" in text_of(driver, "tela-login"), "a clínica aparece no login")
+        driver.find_element(By.ID, "entrar").click()
+        wait.until(lambda d: d.find_elements(By.ID, "agenda"))
         wait.until(lambda d: "Clínica Teste da Interface" in text_of(d, "usuario"))
+        check(driver.title == "AtendeBem — Administrador local", f"título da janela: {driver.title!r}")
+        wait.until(lambda d: d.find_element(By.ID, "indicador-sync").get_attribute("data-estado") == "local")
+        driver.find_element(By.ID, "ir-pacientes").click()
 
         # The receptionist types "joao" and finds "João da Silva" (accents ignored), and only
         # the patients that match.

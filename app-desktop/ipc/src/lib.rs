@@ -1,9 +1,16 @@
 //! The desktop's command surface, typed once for both sides: the Tauri shell implements each
 //! [`Command`], the Leptos UI calls it through one generic wrapper. No page holds a command
 //! name as a string. Builds for wasm32 (serde only).
+//!
+//! Ids travel as their canonical UUID text; dates as `YYYY-MM-DD` unless a field says
+//! otherwise (forms send what the person typed, `dd/mm/aaaa`, and the shell parses it so the
+//! error lands on that field).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+mod types;
+pub use types::*;
 
 /// One Tauri command: its name, what it takes and what it returns. Every command takes one
 /// argument named `input` (Tauri renames argument keys; one fixed name avoids surprises).
@@ -32,93 +39,85 @@ impl CommandError {
             field: None,
         }
     }
+
+    /// The same error, attached to a form field.
+    #[must_use]
+    pub fn on(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+macro_rules! commands {
+    ($($(#[$meta:meta])* $ty:ident = $name:literal : $input:ty => $output:ty;)+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug)]
+            pub enum $ty {}
+
+            impl Command for $ty {
+                const NAME: &'static str = $name;
+                type Input = $input;
+                type Output = $output;
+            }
+        )+
+
+        /// Every command's name, for the test that the shell registers them all.
+        pub const ALL: &[&str] = &[$($name),+];
+    };
+}
+
+commands! {
+    /// Name, vendor and version, shown on every screen (NGS1.01.01).
+    GetAppInfo = "app_info": NoInput => AppInfo;
+    /// Which screen the window needs: first start, login/lock, or work (with who is working).
+    GetStatus = "app_status": NoInput => AppStatus;
+    /// First start: a standalone clinic with demo data on this computer.
+    StartDemo = "start_demo": NoInput => AppStatus;
+    /// First start: this computer becomes a device of a server's clinic (first login online).
+    ConnectServer = "connect_server": ConnectInput => AppStatus;
+    /// Login on a connected computer: online, or offline for users known here.
+    Login = "login": LoginInput => AppStatus;
+    /// Login on a standalone computer: choose one of its local users.
+    LoginLocal = "login_local": LocalLoginInput => AppStatus;
+    /// Locks the screen (the session stays behind the user's password).
+    Lock = "lock": NoInput => AppStatus;
+    /// Leaves the screen for another user to log in (the session is locked, not ended).
+    SwitchUser = "switch_user": NoInput => AppStatus;
+    /// The sync indicator's state.
+    GetSyncState = "sync_state": NoInput => SyncView;
+    /// The lists behind the indicator: open conflicts and refused (quarantined) changes.
+    GetSyncDetails = "sync_details": NoInput => SyncDetails;
+    /// Patients by name (accents and case ignored), CPF or CNS.
+    SearchPatients = "search_patients": SearchInput => Vec<PatientHit>;
+    /// A patient's upcoming and past appointments.
+    PatientAppointments = "patient_appointments": PatientRef => Vec<AgendaEntry>;
+    /// The clinic's professionals (for the agenda's filters and the booking form).
+    ListProfessionals = "professionals": NoInput => Vec<ProfessionalOption>;
+    /// One day's agenda, of one professional or the whole clinic.
+    GetAgendaDay = "agenda_day": AgendaQuery => AgendaDay;
+    /// Seven days from Monday of the given day's week.
+    GetAgendaWeek = "agenda_week": AgendaQuery => Vec<AgendaDay>;
+    /// Books an appointment.
+    Book = "book": BookInput => AgendaEntry;
+    /// Moves an appointment to another time (and/or professional): a new booking and the old
+    /// one cancelled, in one step.
+    Reschedule = "reschedule": RescheduleInput => AgendaEntry;
+    /// Confirm, check in, no-show, cancel.
+    SetStatus = "set_status": StatusInput => AgendaEntry;
+    /// A patient's chart: the timeline of records (professionals only).
+    ChartTimeline = "chart_timeline": PatientRef => ChartView;
+    /// A new evolution note, as a draft.
+    AddNote = "add_note": NoteInput => ChartEntry;
+    /// Signs (locks) a draft.
+    SignEntry = "sign_entry": EntryRef => ChartEntry;
+    /// Corrects a signed record: a new version with a mandatory reason.
+    AmendEntry = "amend_entry": AmendInput => ChartEntry;
 }
 
 /// No input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NoInput {}
-
-/// Name, vendor and version, shown on every screen (NGS1.01.01).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppInfo {
-    pub name: String,
-    pub vendor: String,
-    pub version: String,
-    pub replica_schema: i64,
-}
-
-impl AppInfo {
-    /// The footer line: `AtendeBem versão 0.1.0`.
-    #[must_use]
-    pub fn footer(&self) -> String {
-        format!("{} versão {}", self.name, self.version)
-    }
-}
-
-/// `app_info`.
-#[derive(Debug)]
-pub enum GetAppInfo {}
-
-impl Command for GetAppInfo {
-    const NAME: &'static str = "app_info";
-    type Input = NoInput;
-    type Output = AppInfo;
-}
-
-/// Who is working on this computer, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ClinicInfo {
-    pub clinic_name: String,
-    pub user_name: String,
-    /// The role's pt-BR label (`Recepção`, `Profissional de saúde`, …).
-    pub role: String,
-    /// Connected to a clinic server (else standalone).
-    pub connected: bool,
-}
-
-/// `clinic_info`: fails with `ui.no_replica` when this computer has no clinic yet.
-#[derive(Debug)]
-pub enum GetClinicInfo {}
-
-impl Command for GetClinicInfo {
-    const NAME: &'static str = "clinic_info";
-    type Input = NoInput;
-    type Output = ClinicInfo;
-}
-
-/// A patient search as typed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SearchInput {
-    /// Name (accents and case ignored), CPF or CNS, whole or a prefix.
-    pub query: String,
-    pub limit: u32,
-}
-
-/// One patient found, ready to show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PatientHit {
-    pub id: String,
-    pub name: String,
-    pub social_name: Option<String>,
-    /// `000.000.000-00`.
-    pub cpf: Option<String>,
-    pub cns: Option<String>,
-    /// `dd/mm/aaaa`.
-    pub birth_date: Option<String>,
-}
-
-/// `search_patients`.
-#[derive(Debug)]
-pub enum SearchPatients {}
-
-impl Command for SearchPatients {
-    const NAME: &'static str = "search_patients";
-    type Input = SearchInput;
-    type Output = Vec<PatientHit>;
-}
-
-/// Every command's name, for the test that the shell registers them all.
-pub const ALL: &[&str] = &[GetAppInfo::NAME, GetClinicInfo::NAME, SearchPatients::NAME];
 
 #[cfg(test)]
 mod tests {
@@ -149,5 +148,30 @@ mod tests {
         let back: CommandError =
             serde_json::from_value(serde_json::json!({"code": "a", "message": "b", "field": "cpf"})).unwrap();
         assert_eq!(back.field.as_deref(), Some("cpf"));
+    }
+
+    #[test]
+    fn command_names_are_unique_snake_case() {
+        let mut names = ALL.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ALL.len(), "nomes repetidos");
+        assert!(
+            ALL.iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+    }
+
+    #[test]
+    fn the_week_title_and_sync_labels_are_portuguese() {
+        let view = SyncView::local();
+        assert_eq!(view.estado, SyncEstado::Local);
+        assert_eq!(view.label(), "Somente neste computador");
+        let offline = SyncView {
+            estado: SyncEstado::Offline,
+            pendentes: 2,
+            ..SyncView::local()
+        };
+        assert_eq!(offline.label(), "Sem conexão — 2 alterações a enviar");
     }
 }

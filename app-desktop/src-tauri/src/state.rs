@@ -1,19 +1,28 @@
-//! The clinic this window works on: the replica in the data directory, opened once at start.
-//! Commands reach it through [`AppState::with_clinic`], off the window's thread.
+//! The clinic this window works on: the replica of the data directory (opened once, or created
+//! at first start), who works on it now, and the background sync. Commands reach the clinic
+//! through [`AppState::with_shell`] / [`AppState::with_session`], always off the window's
+//! thread.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use atendebem_core::keys::{OsKeychain, Passphrase, PassphraseProvider, PassphrasePurpose, Prompt};
-use atendebem_core::{Clinic, CoreError, KeyAccess, Replica, Session, SystemClock};
-use atendebem_ipc::CommandError;
-use shared_model::identity::Role;
+use atendebem_core::{Clinic, CoreError, ErrorCode, KeyAccess, Replica, Session, SystemClock};
+use atendebem_ipc::{AppStatus, CommandError, LocalUser, LoginScreen, WorkingSession};
+use shared_model::access::{Action, Area, decide};
+
+use crate::sync::SyncHandle;
+
+/// Screens lock after this long without use (shared terminals).
+pub const LOCK_AFTER: Duration = Duration::from_secs(15 * 60);
+/// A connected terminal's activity is written at most this often (each write is an fsync and
+/// wakes the sync loop); idleness is judged from it, so locking may come this much later.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
 /// Passphrases from the environment only (`ATENDEBEM_PASSPHRASE`): the window has no terminal.
-/// Typing one in the first-start screen comes with it.
 #[derive(Debug)]
-struct EnvPassphrases;
+pub struct EnvPassphrases;
 
 impl PassphraseProvider for EnvPassphrases {
     fn passphrase(&self, purpose: PassphrasePurpose, _: Prompt) -> Result<Option<Passphrase>, CoreError> {
@@ -28,9 +37,26 @@ impl PassphraseProvider for EnvPassphrases {
     }
 }
 
-/// Where the replica lives: `ATENDEBEM_DATA_DIR`, else `$XDG_DATA_HOME/atendebem`, else
-/// `~/.local/share/atendebem` (the same rule as the command line).
-fn data_dir() -> Option<PathBuf> {
+pub static KEYCHAIN: OsKeychain = OsKeychain;
+static PASSPHRASES: EnvPassphrases = EnvPassphrases;
+
+/// How the replica's key is reached: the OS keychain, or `ATENDEBEM_PASSPHRASE`.
+pub fn key_access() -> KeyAccess<'static> {
+    KeyAccess {
+        keychain: &KEYCHAIN,
+        passphrases: &PASSPHRASES,
+    }
+}
+
+/// Where the replica lives: `--data-dir DIR` on the command line, else `ATENDEBEM_DATA_DIR`,
+/// else `$XDG_DATA_HOME/atendebem`, else `~/.local/share/atendebem` (the command line's rule).
+pub fn data_dir(args: &[String]) -> Option<PathBuf> {
+    if let Some(i) = args.iter().position(|a| a == "--data-dir") {
+        return args.get(i + 1).map(PathBuf::from);
+    }
+    if let Some(dir) = args.iter().find_map(|a| a.strip_prefix("--data-dir=")) {
+        return Some(PathBuf::from(dir));
+    }
     if let Some(dir) = std::env::var_os("ATENDEBEM_DATA_DIR") {
         return Some(PathBuf::from(dir));
     }
@@ -41,14 +67,181 @@ fn data_dir() -> Option<PathBuf> {
 }
 
 pub fn from_core(error: &CoreError) -> CommandError {
-    use atendebem_core::ErrorCode;
     CommandError::new(error.code(), error.to_string())
+}
+
+fn internal() -> CommandError {
+    CommandError::new("ui.state", "Estado interno do aplicativo inválido; reabra-o.")
+}
+
+/// Opens the replica in `dir`.
+pub fn open_clinic(dir: &Path) -> Result<Clinic, CoreError> {
+    Replica::open(dir, key_access()).and_then(|replica| Clinic::open(replica, Box::new(SystemClock)))
+}
+
+/// What the window holds.
+pub enum Opened {
+    /// No replica yet (first start).
+    Nothing,
+    Ready(Box<Clinic>),
+    /// The replica exists but cannot be opened; shown on screen.
+    Failed(CommandError),
+}
+
+/// The clinic and who works on it.
+pub struct Shell {
+    pub dir: Option<PathBuf>,
+    pub opened: Opened,
+    /// A standalone replica: the local user chosen on the login screen (memory only).
+    local_session: Option<Session>,
+    /// A connected replica: the terminal's session as last read, and when it was touched.
+    terminal: Option<(Session, Instant)>,
+}
+
+impl Shell {
+    pub fn clinic(&mut self) -> Result<&mut Clinic, CommandError> {
+        match &mut self.opened {
+            Opened::Ready(clinic) => Ok(clinic),
+            Opened::Failed(error) => Err(error.clone()),
+            Opened::Nothing => Err(CommandError::new(
+                "ui.no_replica",
+                "Nenhuma clínica neste computador ainda: conecte-se a um servidor ou abra a demonstração.",
+            )),
+        }
+    }
+
+    /// Forgets who was working (after lock, switch or login).
+    pub fn forget_session(&mut self) {
+        self.local_session = None;
+        self.terminal = None;
+    }
+
+    pub fn set_local_session(&mut self, session: Session) {
+        self.local_session = Some(session);
+    }
+
+    /// The session of whoever works now: the chosen local user (standalone) or the terminal's
+    /// user (connected; refused when nobody is logged in or the screen is locked).
+    pub fn session(&mut self) -> Result<Session, CoreError> {
+        let clinic = match &self.opened {
+            Opened::Ready(clinic) => clinic,
+            _ => return Err(not_logged_in()),
+        };
+        if !clinic.is_connected()? {
+            return self.local_session.clone().ok_or_else(not_logged_in);
+        }
+        if let Some((session, touched)) = &self.terminal
+            && touched.elapsed() < TOUCH_EVERY
+        {
+            return Ok(session.clone());
+        }
+        match clinic.terminal_session(LOCK_AFTER) {
+            Ok(session) => {
+                self.terminal = Some((session.clone(), Instant::now()));
+                Ok(session)
+            }
+            Err(e) => {
+                self.terminal = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Which screen the window needs now.
+    pub fn status(&mut self) -> AppStatus {
+        let clinic = match &self.opened {
+            Opened::Nothing => return AppStatus::FirstStart,
+            Opened::Failed(e) => {
+                return AppStatus::Failed {
+                    code: e.code.clone(),
+                    message: e.message.clone(),
+                };
+            }
+            Opened::Ready(clinic) => clinic,
+        };
+        let clinic_name = clinic.settings().clinic_name.clone();
+        let connected = match clinic.is_connected() {
+            Ok(c) => c,
+            Err(e) => {
+                return AppStatus::Failed {
+                    code: e.code().to_owned(),
+                    message: e.to_string(),
+                };
+            }
+        };
+        let local_users = if connected {
+            Vec::new()
+        } else {
+            clinic
+                .users()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|u| u.active)
+                .map(|u| LocalUser {
+                    role_label: u
+                        .role
+                        .parse::<shared_model::identity::Role>()
+                        .map(|r| r.label().to_owned())
+                        .unwrap_or_default(),
+                    id: u.user_id,
+                    name: u.name,
+                })
+                .collect()
+        };
+        match self.session() {
+            Ok(session) => AppStatus::Working(working(clinic_name, connected, &session)),
+            Err(e) => AppStatus::Login(LoginScreen {
+                clinic_name,
+                connected,
+                locked_by: (e.code() == "terminal.locked")
+                    .then(|| self.locked_user())
+                    .flatten(),
+                local_users,
+            }),
+        }
+    }
+
+    fn locked_user(&self) -> Option<String> {
+        let Opened::Ready(clinic) = &self.opened else {
+            return None;
+        };
+        let status = clinic.sync_status().ok()?;
+        let current = clinic.current_terminal_user().ok().flatten()?;
+        status
+            .accounts
+            .into_iter()
+            .find(|a| a.user_id == current)
+            .map(|a| a.name)
+    }
+}
+
+fn not_logged_in() -> CoreError {
+    CoreError::Domain {
+        code: "auth.not_logged_in",
+        message: "ninguém está conectado neste computador; faça login".to_owned(),
+    }
+}
+
+/// What the screens may offer `session` (asked of the access policy, the one place that
+/// decides).
+pub fn working(clinic_name: String, connected: bool, session: &Session) -> WorkingSession {
+    WorkingSession {
+        clinic_name,
+        connected,
+        user_id: session.user.to_string(),
+        user_name: session.name.clone(),
+        role_label: session.role.label().to_owned(),
+        may_read_chart: decide(session.role, Area::ClinicalChart, Action::Read).is_allowed(),
+        may_write_agenda: decide(session.role, Area::Agenda, Action::Write).is_allowed(),
+        lock_after_minutes: (LOCK_AFTER.as_secs() / 60) as u32,
+    }
 }
 
 /// The window's state.
 #[derive(Clone)]
 pub struct AppState {
-    clinic: Arc<Mutex<Result<Clinic, CommandError>>>,
+    shell: Arc<Mutex<Shell>>,
+    pub sync: SyncHandle,
 }
 
 impl std::fmt::Debug for AppState {
@@ -58,64 +251,71 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Opens the replica of the data directory; the error is kept to show on screen.
-    pub fn open() -> Self {
-        static KEYCHAIN: OsKeychain = OsKeychain;
-        static PASSPHRASES: EnvPassphrases = EnvPassphrases;
-        let clinic = match data_dir() {
-            None => Err(CommandError::new(
+    /// Opens the replica of the data directory, if there is one; the error is kept to show on
+    /// screen. A connected replica starts syncing at once.
+    pub fn open(args: &[String]) -> Self {
+        let dir = data_dir(args);
+        let opened = match &dir {
+            None => Opened::Failed(CommandError::new(
                 "ui.no_data_dir",
-                "Não foi possível achar a pasta de dados (defina ATENDEBEM_DATA_DIR).",
+                "Não foi possível achar a pasta de dados (use --data-dir ou ATENDEBEM_DATA_DIR).",
             )),
-            Some(dir) if !dir.join("replica.db").exists() => Err(CommandError::new(
-                "ui.no_replica",
-                "Nenhuma clínica neste computador ainda: crie a clínica com \
-                 'atendebem init' ou conecte-se a um servidor com 'atendebem login'.",
-            )),
-            Some(dir) => Replica::open(
-                &dir,
-                KeyAccess {
-                    keychain: &KEYCHAIN,
-                    passphrases: &PASSPHRASES,
-                },
-            )
-            .and_then(|replica| Clinic::open(replica, Box::new(SystemClock)))
-            .map_err(|e| from_core(&e)),
+            Some(dir) if !dir.join("replica.db").exists() => Opened::Nothing,
+            Some(dir) => match open_clinic(dir) {
+                Ok(clinic) => Opened::Ready(Box::new(clinic)),
+                Err(e) => {
+                    tracing::warn!(code = e.code(), "réplica não aberta");
+                    Opened::Failed(from_core(&e))
+                }
+            },
         };
-        if let Err(error) = &clinic {
-            tracing::warn!(code = %error.code, "réplica não aberta");
+        let sync = SyncHandle::default();
+        if let (Some(dir), Opened::Ready(clinic)) = (&dir, &opened)
+            && clinic.is_connected().unwrap_or(false)
+        {
+            sync.start(dir.clone());
         }
         Self {
-            clinic: Arc::new(Mutex::new(clinic)),
+            shell: Arc::new(Mutex::new(Shell {
+                dir,
+                opened,
+                local_session: None,
+                terminal: None,
+            })),
+            sync,
         }
     }
 
-    /// Runs `f` with the clinic and the session of whoever works on this computer, on the
-    /// blocking pool (never on the window's thread).
-    pub async fn with_clinic<T: Send + 'static>(
+    /// Runs `f` on the shell, on the blocking pool (never on the window's thread).
+    pub async fn with_shell<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Clinic, &Session) -> Result<T, CoreError> + Send + 'static,
+        f: impl FnOnce(&mut Shell, &SyncHandle) -> Result<T, CommandError> + Send + 'static,
     ) -> Result<T, CommandError> {
-        let clinic = Arc::clone(&self.clinic);
+        let shell = Arc::clone(&self.shell);
+        let sync = self.sync.clone();
         tauri::async_runtime::spawn_blocking(move || {
-            let guard = clinic.lock().map_err(|_| {
-                CommandError::new("ui.state", "Estado interno do aplicativo inválido; reabra-o.")
-            })?;
-            let clinic = guard.as_ref().map_err(Clone::clone)?;
-            let session = session(clinic).map_err(|e| from_core(&e))?;
-            f(clinic, &session).map_err(|e| from_core(&e))
+            let mut guard = shell.lock().map_err(|_| internal())?;
+            f(&mut guard, &sync)
         })
         .await
-        .map_err(|_| CommandError::new("ui.state", "Estado interno do aplicativo inválido; reabra-o."))?
+        .map_err(|_| internal())?
     }
-}
 
-/// A standalone replica works as its reception user by default; a connected one as the user
-/// logged in on this computer (locked after 15 minutes without use).
-fn session(clinic: &Clinic) -> Result<Session, CoreError> {
-    if clinic.is_connected()? {
-        clinic.terminal_session(Duration::from_secs(15 * 60))
-    } else {
-        clinic.session(None, Role::Staff)
+    /// Runs `f` with the clinic and the session of whoever works now. `writes`: `f` changes the
+    /// replica, so the sync loop is nudged afterwards.
+    pub async fn with_session<T: Send + 'static>(
+        &self,
+        writes: bool,
+        f: impl FnOnce(&mut Clinic, &Session) -> Result<T, CommandError> + Send + 'static,
+    ) -> Result<T, CommandError> {
+        self.with_shell(move |shell, sync| {
+            let session = shell.session().map_err(|e| from_core(&e))?;
+            let result = f(shell.clinic()?, &session);
+            if writes && result.is_ok() {
+                sync.nudge();
+            }
+            result
+        })
+        .await
     }
 }

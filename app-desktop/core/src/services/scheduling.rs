@@ -37,6 +37,8 @@ pub struct AgendaItem {
     /// RFC 3339, UTC.
     pub start: String,
     pub end: String,
+    /// `YYYY-MM-DD` in the clinic's zone.
+    pub local_day: String,
     /// "HH:MM" in the clinic's zone.
     pub local_start: String,
     pub local_end: String,
@@ -44,19 +46,118 @@ pub struct AgendaItem {
     pub status_label: String,
 }
 
+/// The end of an appointment of `minutes` starting at `start`.
+fn end_of(start: Timestamp, minutes: i64) -> Result<Timestamp, CoreError> {
+    start
+        .checked_add(jiff::SignedDuration::from_mins(minutes))
+        .map_err(|_| CoreError::domain(shared_model::scheduling::SchedulingError::EndNotAfterStart))
+}
+
 impl Clinic {
     /// Books an appointment after checking working hours and overlaps in the professional's agenda
     /// for that month (creating the month's agenda with the professional's default hours).
     pub fn book(&mut self, session: &Session, request: BookRequest) -> Result<Appointment, CoreError> {
         require(session.role, Area::Agenda, Action::Write)?;
+        self.replica.write(|tx| {
+            let appointment = self.book_in(tx, session, &request)?;
+            self.audit(
+                tx,
+                Some(session),
+                "appointment.create",
+                Some(&appointment.id.to_string()),
+            )?;
+            Ok(appointment)
+        })
+    }
+
+    /// Moves a booked or confirmed appointment to another time and/or professional. Within the
+    /// same agenda document the appointment itself moves; otherwise a new appointment is booked
+    /// and the old one cancelled, in the same transaction (history kept, nothing half-done).
+    pub fn reschedule(
+        &mut self,
+        session: &Session,
+        id: AppointmentId,
+        professional: ProfessionalId,
+        start: Timestamp,
+        minutes: i64,
+    ) -> Result<Appointment, CoreError> {
+        require(session.role, Area::Agenda, Action::Write)?;
+        let old_key = self.agenda_key_of(id)?;
+        let tz = self.settings.time_zone.clone();
+        let end = end_of(start, minutes)?;
+        let new_key = DocumentKey::Agenda {
+            professional,
+            month: YearMonth::of(start, tz.time_zone()),
+        };
+        let now = self.clock.now();
+        let device = self.settings.device;
+        self.replica.write(|tx| {
+            let mut agenda = documents::load::<AgendaDoc>(tx, &old_key, device, session.user)?
+                .ok_or(CoreError::AppointmentNotFound)?;
+            let old = agenda.doc.appointment(id).map_err(CoreError::domain)?;
+            if new_key == old_key {
+                agenda
+                    .doc
+                    .reschedule(id, start, end, &tz, now)
+                    .map_err(CoreError::domain)?;
+                let moved = agenda.doc.appointment(id).map_err(CoreError::domain)?;
+                self.store_agenda(tx, &old_key, &mut agenda, now)?;
+                self.audit(tx, Some(session), "appointment.reschedule", Some(&id.to_string()))?;
+                return Ok(moved);
+            }
+            if !matches!(
+                old.status,
+                AppointmentStatus::Booked | AppointmentStatus::Confirmed
+            ) {
+                return Err(CoreError::domain(
+                    shared_model::scheduling::SchedulingError::NotReschedulable { status: old.status },
+                ));
+            }
+            agenda
+                .doc
+                .set_status(id, AppointmentStatus::Cancelled, now)
+                .map_err(CoreError::domain)?;
+            self.store_agenda(tx, &old_key, &mut agenda, now)?;
+            let request = BookRequest {
+                professional,
+                patient: old.patient,
+                start,
+                minutes,
+                kind: old.kind,
+                payer: old.payer.clone(),
+                price: old.price,
+                room: old.room.clone(),
+            };
+            let moved = self.book_in(tx, session, &request)?;
+            self.audit(
+                tx,
+                Some(session),
+                "appointment.status.cancelled",
+                Some(&id.to_string()),
+            )?;
+            self.audit(
+                tx,
+                Some(session),
+                "appointment.reschedule",
+                Some(&moved.id.to_string()),
+            )?;
+            Ok(moved)
+        })
+    }
+
+    /// Books inside an open transaction (shared by [`book`](Self::book) and
+    /// [`reschedule`](Self::reschedule)).
+    fn book_in(
+        &self,
+        tx: &rusqlite::Connection,
+        session: &Session,
+        request: &BookRequest,
+    ) -> Result<Appointment, CoreError> {
         let record = self.professional(&request.professional.to_string())?;
-        if patients::get(self.replica.conn(), &request.patient.to_string())?.is_none() {
+        if patients::get(tx, &request.patient.to_string())?.is_none() {
             return Err(CoreError::PatientNotFound);
         }
-        let end = request
-            .start
-            .checked_add(jiff::SignedDuration::from_mins(request.minutes))
-            .map_err(|_| CoreError::domain(shared_model::scheduling::SchedulingError::EndNotAfterStart))?;
+        let end = end_of(request.start, request.minutes)?;
         let now = self.clock.now();
         let appointment = Appointment::new(
             NewAppointment {
@@ -65,9 +166,9 @@ impl Clinic {
                 start: request.start,
                 end,
                 kind: request.kind,
-                payer: request.payer,
+                payer: request.payer.clone(),
                 price: request.price,
-                room: request.room,
+                room: request.room.clone(),
                 notes: None,
             },
             session.user,
@@ -80,30 +181,33 @@ impl Clinic {
             month,
         };
         let device = self.settings.device;
-        self.replica.write(|tx| {
-            let mut agenda = match documents::load::<AgendaDoc>(tx, &key, device, session.user)? {
-                Some(loaded) => loaded,
-                None => {
-                    let mut doc = documents::authored(
-                        AgendaDoc::new(request.professional, month, device).map_err(CoreError::domain)?,
-                        device,
-                        session.user,
-                    );
-                    doc.set_working_hours(&record.working_hours)
-                        .map_err(CoreError::domain)?;
-                    fresh(doc)
-                }
-            };
-            agenda.doc.book(&appointment, &tz).map_err(CoreError::domain)?;
-            self.store_agenda(tx, &key, &mut agenda, now)?;
-            self.audit(
-                tx,
-                Some(session),
-                "appointment.create",
-                Some(&appointment.id.to_string()),
-            )
-        })?;
+        let mut agenda = match documents::load::<AgendaDoc>(tx, &key, device, session.user)? {
+            Some(loaded) => loaded,
+            None => {
+                let mut doc = documents::authored(
+                    AgendaDoc::new(request.professional, month, device).map_err(CoreError::domain)?,
+                    device,
+                    session.user,
+                );
+                doc.set_working_hours(&record.working_hours)
+                    .map_err(CoreError::domain)?;
+                fresh(doc)
+            }
+        };
+        agenda.doc.book(&appointment, &tz).map_err(CoreError::domain)?;
+        self.store_agenda(tx, &key, &mut agenda, now)?;
         Ok(appointment)
+    }
+
+    /// A patient's appointments, oldest first (the patient screen splits past and upcoming).
+    pub fn patient_appointments(
+        &self,
+        session: &Session,
+        patient: PatientId,
+    ) -> Result<Vec<AgendaItem>, CoreError> {
+        require(session.role, Area::Agenda, Action::Read)?;
+        let rows = appointments::by_patient(self.replica.conn(), &patient.to_string())?;
+        self.agenda_items(rows)
     }
 
     /// Moves an appointment along its life cycle (confirm, check in, no-show, cancel, ...).
@@ -147,6 +251,12 @@ impl Clinic {
             &day.to_string(),
             professional.map(|p| p.to_string()).as_deref(),
         )?;
+        self.agenda_items(rows)
+    }
+
+    /// Index rows, ready to show: names resolved, times in the clinic's zone.
+    fn agenda_items(&self, rows: Vec<AppointmentRow>) -> Result<Vec<AgendaItem>, CoreError> {
+        let conn = self.replica.conn();
         let professionals = self.professionals()?;
         let tz = &self.settings.time_zone;
         rows.into_iter()
@@ -170,6 +280,7 @@ impl Clinic {
                     patient_name,
                     start: start.to_string(),
                     end: end.to_string(),
+                    local_day: row.local_day,
                     local_start: tz.format_time(start),
                     local_end: tz.format_time(end),
                     status: row.status,

@@ -390,6 +390,11 @@ impl Clinic {
         self.session(Some(&t.user_id), Role::Staff)
     }
 
+    /// The user the shared terminal belongs to now (logged in, possibly locked).
+    pub fn current_terminal_user(&self) -> Result<Option<String>, CoreError> {
+        Ok(syncdb::terminal(self.replica().conn())?.map(|t| t.user_id))
+    }
+
     /// Locks the shared terminal (the current user's session stays, behind their password).
     pub fn lock_terminal(&self) -> Result<(), CoreError> {
         let now = self.now().as_millisecond();
