@@ -416,3 +416,432 @@ fn changes_are_written_as_the_session_user_on_this_device() {
         &f.doctor,
     );
 }
+
+fn ts(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
+/// A second professional (CRM/SP 234567); `None` hours: Monday to Friday, 08:00–18:00.
+fn otavio(f: &mut Fixture, working_hours: Option<shared_model::scheduling::WorkingHours>) -> ProfessionalId {
+    f.clinic
+        .add_professional(
+            &f.admin,
+            NewProfessionalRecord {
+                professional: NewProfessional {
+                    user_id: None,
+                    name: "Dr. Otávio Simões Falcão".into(),
+                    registration: CouncilRegistration::parse("CRM/SP 234567").unwrap(),
+                    specialties: vec!["Pediatria".into()],
+                    cbo: Cbo::parse("225124").unwrap(),
+                },
+                working_hours,
+            },
+        )
+        .unwrap()
+        .professional
+        .id
+}
+
+fn maria(f: &mut Fixture) -> shared_model::registry::Patient {
+    f.clinic
+        .add_patient(&f.staff, NewPatient::named("Maria Souza"))
+        .unwrap()
+}
+
+/// Row counts of everything a write touches: a refused operation leaves them as they were.
+fn stored_counts(f: &Fixture) -> [i64; 4] {
+    ["documents", "document_changes", "appointment_index", "audit_log"].map(|table| count(f, table))
+}
+
+#[test]
+fn rescheduling_within_the_month_moves_the_same_appointment() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    // Tuesday 1 Dec 2026, 09:00 in São Paulo (UTC−3).
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    f.clinic
+        .set_appointment_status(&f.staff, a.id, AppointmentStatus::Confirmed)
+        .unwrap();
+    // 09:15 overlaps only the appointment's own old slot: allowed.
+    let nudged = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2026-12-01T12:15:00Z"), 30)
+        .unwrap();
+    assert_eq!(nudged.id, a.id);
+    // Wednesday 2 Dec, 10:00 local, 45 minutes.
+    let moved = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2026-12-02T13:00:00Z"), 45)
+        .unwrap();
+    assert_eq!(moved.id, a.id);
+    assert_eq!(moved.patient, patient.id);
+    assert_eq!(moved.professional, f.professional);
+    assert_eq!(moved.start, ts("2026-12-02T13:00:00Z"));
+    assert_eq!(moved.end, ts("2026-12-02T13:45:00Z"));
+    assert_eq!(moved.status, AppointmentStatus::Confirmed);
+    assert!(
+        f.clinic
+            .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+            .unwrap()
+            .is_empty()
+    );
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 2), Some(f.professional))
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].appointment_id, a.id.to_string());
+    assert_eq!(day[0].local_start, "10:00");
+    assert_eq!(day[0].local_end, "10:45");
+    assert_eq!(day[0].status, "confirmed");
+    // Moved, not copied.
+    assert_eq!(count(&f, "appointment_index"), 1);
+    assert_eq!(
+        f.clinic.patient_appointments(&f.staff, patient.id).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn rescheduling_to_another_professional_cancels_and_books_anew() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let other = otavio(&mut f, None);
+    // Tuesday 1 Dec 2026, 09:00 local, with Dra. Helena.
+    let mut request = booking(&f, patient.id, "2026-12-01T12:00:00Z");
+    request.kind = AppointmentKind::FollowUp;
+    request.room = Some("Sala 2".into());
+    let a = f.clinic.book(&f.staff, request).unwrap();
+    // Same day, 10:00 local, with Dr. Otávio.
+    let moved = f
+        .clinic
+        .reschedule(&f.staff, a.id, other, ts("2026-12-01T13:00:00Z"), 30)
+        .unwrap();
+    assert_ne!(moved.id, a.id);
+    assert_eq!(moved.professional, other);
+    assert_eq!(moved.patient, patient.id);
+    assert_eq!(moved.start, ts("2026-12-01T13:00:00Z"));
+    assert_eq!(moved.status, AppointmentStatus::Booked);
+    assert_eq!(moved.kind, AppointmentKind::FollowUp);
+    assert_eq!(moved.room.as_deref(), Some("Sala 2"));
+
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+        .unwrap();
+    assert_eq!(day.len(), 2);
+    assert_eq!(day[0].appointment_id, a.id.to_string());
+    assert_eq!(day[0].professional_id, f.professional.to_string());
+    assert_eq!(day[0].local_start, "09:00");
+    assert_eq!(day[0].status, "cancelled");
+    assert_eq!(day[1].appointment_id, moved.id.to_string());
+    assert_eq!(day[1].professional_id, other.to_string());
+    assert_eq!(day[1].professional_name, "Dr. Otávio Simões Falcão");
+    assert_eq!(day[1].patient_id, patient.id.to_string());
+    assert_eq!(day[1].local_start, "10:00");
+    assert_eq!(day[1].status, "booked");
+
+    let history = f.clinic.patient_appointments(&f.staff, patient.id).unwrap();
+    let statuses: Vec<&str> = history.iter().map(|i| i.status.as_str()).collect();
+    assert_eq!(statuses, ["cancelled", "booked"]);
+
+    // Both halves were audited: the old appointment's cancellation and the new one's booking.
+    let audit: Vec<(String, String)> = {
+        let conn = f.clinic.replica().conn();
+        let mut stmt = conn
+            .prepare("SELECT action, coalesce(record, '') FROM audit_log ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert!(
+        audit.contains(&("appointment.status.cancelled".to_owned(), a.id.to_string())),
+        "{audit:?}"
+    );
+    assert!(
+        audit.contains(&("appointment.reschedule".to_owned(), moved.id.to_string())),
+        "{audit:?}"
+    );
+
+    // The old slot is free again.
+    f.clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+}
+
+#[test]
+fn rescheduling_into_another_month_cancels_and_books_anew() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    // Tuesday 1 Dec 2026, 09:00 local.
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    // Tuesday 5 Jan 2027, 10:00 local: another month's agenda document.
+    let moved = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2027-01-05T13:00:00Z"), 30)
+        .unwrap();
+    assert_ne!(moved.id, a.id);
+    assert_eq!(moved.professional, f.professional);
+    assert_eq!(moved.patient, patient.id);
+    assert_eq!(moved.status, AppointmentStatus::Booked);
+    let old_day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+        .unwrap();
+    assert_eq!(old_day.len(), 1);
+    assert_eq!(old_day[0].appointment_id, a.id.to_string());
+    assert_eq!(old_day[0].status, "cancelled");
+    let new_day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2027, 1, 5), Some(f.professional))
+        .unwrap();
+    assert_eq!(new_day.len(), 1);
+    assert_eq!(new_day[0].appointment_id, moved.id.to_string());
+    assert_eq!(new_day[0].local_day, "2027-01-05");
+    assert_eq!(new_day[0].local_start, "10:00");
+    assert_eq!(new_day[0].status, "booked");
+    let history = f.clinic.patient_appointments(&f.staff, patient.id).unwrap();
+    let ids: Vec<String> = history.iter().map(|i| i.appointment_id.clone()).collect();
+    assert_eq!(ids, vec![a.id.to_string(), moved.id.to_string()]);
+}
+
+#[test]
+fn checked_in_appointments_are_not_rescheduled_and_nothing_is_stored() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let other = otavio(&mut f, None);
+    // Tuesday 1 Dec 2026, 09:00 local.
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    f.clinic
+        .set_appointment_status(&f.staff, a.id, AppointmentStatus::CheckedIn)
+        .unwrap();
+    let before = stored_counts(&f);
+    // Same professional, same month (the appointment would move in place).
+    let err = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2026-12-02T13:00:00Z"), 30)
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.not_reschedulable");
+    // Another professional (it would be cancelled and booked anew).
+    let err = f
+        .clinic
+        .reschedule(&f.staff, a.id, other, ts("2026-12-01T13:00:00Z"), 30)
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.not_reschedulable");
+    assert_eq!(stored_counts(&f), before);
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].appointment_id, a.id.to_string());
+    assert_eq!(day[0].professional_id, f.professional.to_string());
+    assert_eq!(day[0].local_start, "09:00");
+    assert_eq!(day[0].status, "checked_in");
+    assert!(
+        f.clinic
+            .agenda_day(&f.staff, jiff::civil::date(2026, 12, 2), None)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn rescheduling_onto_a_taken_slot_changes_nothing() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let someone_else = maria(&mut f);
+    let other = otavio(&mut f, None);
+    // Tuesday 1 Dec 2026: João 09:00 and Maria 10:00 with Dra. Helena, Maria 11:00 with Dr. Otávio.
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    f.clinic
+        .book(&f.staff, booking(&f, someone_else.id, "2026-12-01T13:00:00Z"))
+        .unwrap();
+    let taken = f
+        .clinic
+        .book(
+            &f.staff,
+            BookRequest {
+                professional: other,
+                ..booking(&f, someone_else.id, "2026-12-01T14:00:00Z")
+            },
+        )
+        .unwrap();
+    let before = stored_counts(&f);
+    // Same professional: onto Maria's 10:00.
+    let err = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2026-12-01T13:15:00Z"), 30)
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.overlap");
+    // Another professional: onto Maria's 11:00. The old appointment is cancelled before the new
+    // booking is refused, in the same transaction: that cancellation must not stay.
+    let err = f
+        .clinic
+        .reschedule(&f.staff, a.id, other, ts("2026-12-01T14:15:00Z"), 30)
+        .unwrap_err();
+    assert_eq!(err.code(), "agenda.overlap");
+    assert_eq!(stored_counts(&f), before);
+
+    let history = f.clinic.patient_appointments(&f.staff, patient.id).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].appointment_id, a.id.to_string());
+    assert_eq!(history[0].professional_id, f.professional.to_string());
+    assert_eq!(history[0].local_start, "09:00");
+    assert_eq!(history[0].status, "booked");
+    let other_day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), Some(other))
+        .unwrap();
+    assert_eq!(other_day.len(), 1);
+    assert_eq!(other_day[0].appointment_id, taken.id.to_string());
+
+    // The agenda document itself still holds it as booked: it can still be moved (a cancelled
+    // appointment would be refused as `agenda.not_reschedulable`). 12:00 local is free.
+    let moved = f
+        .clinic
+        .reschedule(&f.staff, a.id, other, ts("2026-12-01T15:00:00Z"), 30)
+        .unwrap();
+    assert_ne!(moved.id, a.id);
+}
+
+#[test]
+fn reception_may_reschedule_but_a_viewer_may_not() {
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let viewer_row = f.clinic.add_user(&f.admin, "Consulta", Role::Viewer).unwrap();
+    let viewer = f.clinic.session(Some(&viewer_row.user_id), Role::Viewer).unwrap();
+    // Tuesday 1 Dec 2026, 09:00 local.
+    let a = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    let before = stored_counts(&f);
+    let err = f
+        .clinic
+        .reschedule(&viewer, a.id, f.professional, ts("2026-12-02T13:00:00Z"), 30)
+        .unwrap_err();
+    assert_eq!(err.code(), "access.denied");
+    assert_eq!(
+        f.clinic
+            .patient_appointments(&viewer, patient.id)
+            .unwrap_err()
+            .code(),
+        "access.denied"
+    );
+    assert_eq!(stored_counts(&f), before);
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 1), None)
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].appointment_id, a.id.to_string());
+    assert_eq!(day[0].local_start, "09:00");
+
+    let moved = f
+        .clinic
+        .reschedule(&f.staff, a.id, f.professional, ts("2026-12-02T13:00:00Z"), 30)
+        .unwrap();
+    assert_eq!(moved.id, a.id);
+    let day = f
+        .clinic
+        .agenda_day(&f.staff, jiff::civil::date(2026, 12, 2), None)
+        .unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!(day[0].local_start, "10:00");
+}
+
+#[test]
+fn patient_appointments_are_that_patients_oldest_first_in_the_clinic_zone() {
+    use jiff::civil::{Weekday, time};
+    let mut f = fixture();
+    let patient = joao(&mut f);
+    let someone_else = maria(&mut f);
+    // Dr. Otávio sees patients on Tuesday evenings, 18:00–23:00.
+    let evenings = shared_model::scheduling::WorkingHours {
+        weekly: vec![shared_model::scheduling::WeeklyRule {
+            weekday: Weekday::Tuesday,
+            start: time(18, 0, 0, 0),
+            end: time(23, 0, 0, 0),
+            room: None,
+        }],
+        exceptions: Vec::new(),
+    };
+    let other = otavio(&mut f, Some(evenings));
+    // Booked out of order. Tuesday 5 Jan 2027, 10:00 local.
+    let january = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2027-01-05T13:00:00Z"))
+        .unwrap();
+    // Tuesday 1 Dec 2026, 22:00 local: already 2 Dec in UTC.
+    let evening = f
+        .clinic
+        .book(
+            &f.staff,
+            BookRequest {
+                professional: other,
+                ..booking(&f, patient.id, "2026-12-02T01:00:00Z")
+            },
+        )
+        .unwrap();
+    // Tuesday 1 Dec 2026, 09:00 local.
+    let morning = f
+        .clinic
+        .book(&f.staff, booking(&f, patient.id, "2026-12-01T12:00:00Z"))
+        .unwrap();
+    // Someone else's appointment in between.
+    let hers = f
+        .clinic
+        .book(&f.staff, booking(&f, someone_else.id, "2026-12-01T13:00:00Z"))
+        .unwrap();
+
+    let list = f.clinic.patient_appointments(&f.staff, patient.id).unwrap();
+    let ids: Vec<String> = list.iter().map(|i| i.appointment_id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![
+            morning.id.to_string(),
+            evening.id.to_string(),
+            january.id.to_string()
+        ]
+    );
+    assert!(list.iter().all(|i| i.patient_id == patient.id.to_string()));
+    assert!(list.iter().all(|i| i.patient_name == "João da Silva"));
+    assert!(
+        list.iter()
+            .all(|i| i.status == "booked" && i.status_label == "Agendado")
+    );
+    let days: Vec<&str> = list.iter().map(|i| i.local_day.as_str()).collect();
+    assert_eq!(days, ["2026-12-01", "2026-12-01", "2027-01-05"]);
+    let starts: Vec<&str> = list.iter().map(|i| i.local_start.as_str()).collect();
+    assert_eq!(starts, ["09:00", "22:00", "10:00"]);
+    let names: Vec<&str> = list.iter().map(|i| i.professional_name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Dra. Helena Araújo",
+            "Dr. Otávio Simões Falcão",
+            "Dra. Helena Araújo"
+        ]
+    );
+    assert_eq!(list[1].start, ts("2026-12-02T01:00:00Z").to_string());
+
+    let hers_list = f.clinic.patient_appointments(&f.staff, someone_else.id).unwrap();
+    assert_eq!(hers_list.len(), 1);
+    assert_eq!(hers_list[0].appointment_id, hers.id.to_string());
+    assert_eq!(hers_list[0].patient_name, "Maria Souza");
+}
