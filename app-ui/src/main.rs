@@ -115,6 +115,7 @@ fn WorkspaceView() -> impl IntoView {
             role_label: String::new(),
             may_read_chart: false,
             may_write_agenda: false,
+            may_write_registry: false,
             lock_after_minutes: 15,
         },
     });

@@ -4,10 +4,14 @@
 //! `#resultados` carries `data-ms`: milliseconds from the keystroke to the results painted
 //! (read by the performance script).
 
-use atendebem_ipc::{AgendaEntry, PatientAppointments, PatientHit, PatientRef, SearchInput, SearchPatients};
+use atendebem_ipc::{
+    AgendaEntry, CommandError, PatientAppointments, PatientHit, PatientRef, RegisterInput, RegisterPatient,
+    SearchInput, SearchPatients,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::login::{field_error, general_error};
 use crate::{BookingDraft, Page, Workspace, dom, ipc};
 
 /// Most patients a search shows (typing more refines it).
@@ -55,6 +59,13 @@ pub fn PatientsPage() -> impl IntoView {
     };
     let may_chart = move || ws.session.get().may_read_chart;
     let may_book = move || ws.session.get().may_write_agenda;
+    let registering = RwSignal::new(false);
+    let may_register = move || ws.session.get().may_write_registry;
+    let registered = move |hit: PatientHit| {
+        registering.set(false);
+        set_hits.set(vec![hit]);
+        set_searched.set(true);
+    };
     let show_appointments = move |id: String| {
         spawn_local(async move {
             if let Ok(list) = ipc::call::<PatientAppointments>(&PatientRef {
@@ -68,7 +79,17 @@ pub fn PatientsPage() -> impl IntoView {
     };
     view! {
         <section id="pacientes">
-            <h1>"Pacientes"</h1>
+            <div class="barra">
+                <h1>"Pacientes"</h1>
+                {move || may_register().then(|| view! {
+                    <button id="novo-paciente" type="button" class="principal" on:click=move |_| registering.set(true)>
+                        "Novo paciente"
+                    </button>
+                })}
+            </div>
+            <Show when=move || registering.get()>
+                <RegistrationForm on_saved=registered on_close=move || registering.set(false)/>
+            </Show>
             <label for="busca-paciente">"Buscar por nome, CPF ou CNS"</label>
             <input
                 id="busca-paciente"
@@ -158,4 +179,104 @@ fn PatientAppointmentsView(list: Vec<AgendaEntry>) -> impl IntoView {
         </ul>
     }
     .into_any()
+}
+
+/// Registration: each field checked by the shell with the shared rules (CPF and CNS check
+/// digits, phone, e-mail, CEP, UF), the refusal shown next to its field; the LGPD decisions
+/// recorded with the patient.
+#[component]
+fn RegistrationForm(
+    on_saved: impl Fn(PatientHit) + Copy + 'static,
+    on_close: impl Fn() + Copy + 'static,
+) -> impl IntoView {
+    let form = RwSignal::new(RegisterInput {
+        consent_treatment: true,
+        ..RegisterInput::default()
+    });
+    let error = RwSignal::new(None::<CommandError>);
+    let busy = RwSignal::new(false);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let input = form.get_untracked();
+        spawn_local(async move {
+            match ipc::call::<RegisterPatient>(&input).await {
+                Ok(hit) => on_saved(hit),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let text = move |id: &'static str,
+                     label: &'static str,
+                     get: fn(&RegisterInput) -> &String,
+                     set: fn(&mut RegisterInput, String)| {
+        view! {
+            <span class="campo">
+                <label for=id>{label}</label>
+                <input id=id type="text" autocomplete="off"
+                    prop:value=move || form.with(|f| get(f).clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); form.update(|f| set(f, v)); }/>
+                {field_error(error, id)}
+            </span>
+        }
+    };
+    let check = move |id: &'static str,
+                      label: &'static str,
+                      get: fn(&RegisterInput) -> bool,
+                      set: fn(&mut RegisterInput, bool)| {
+        view! {
+            <label class="marcar" for=id>
+                <input id=id type="checkbox" prop:checked=move || get(&form.get())
+                    on:change=move |ev| { let v = event_target_checked(&ev); form.update(|f| set(f, v)); }/>
+                {label}
+            </label>
+        }
+    };
+    view! {
+        <form id="form-cadastro" class="cartao" on:submit=save>
+            <h2>"Novo paciente"</h2>
+            <div class="grade">
+                {text("cadastro-nome", "Nome civil", |f| &f.name, |f, v| f.name = v)}
+                {text("cadastro-nome-social", "Nome social (opcional)", |f| &f.social_name, |f, v| f.social_name = v)}
+                {text("cadastro-nascimento", "Nascimento (dd/mm/aaaa)", |f| &f.birth_date, |f, v| f.birth_date = v)}
+                <span class="campo">
+                    <label for="cadastro-sexo">"Sexo"</label>
+                    <select id="cadastro-sexo" on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| f.sex = v); }>
+                        <option value="unknown">"Não informado"</option>
+                        <option value="female">"Feminino"</option>
+                        <option value="male">"Masculino"</option>
+                        <option value="intersex">"Intersexo"</option>
+                    </select>
+                </span>
+                {text("cadastro-cpf", "CPF", |f| &f.cpf, |f, v| f.cpf = v)}
+                {text("cadastro-cns", "CNS (cartão SUS)", |f| &f.cns, |f, v| f.cns = v)}
+                {text("cadastro-telefone", "Telefone", |f| &f.phone, |f, v| f.phone = v)}
+                {text("cadastro-email", "E-mail", |f| &f.email, |f, v| f.email = v)}
+                {text("cadastro-cep", "CEP", |f| &f.cep, |f, v| f.cep = v)}
+                {text("cadastro-logradouro", "Logradouro", |f| &f.street, |f, v| f.street = v)}
+                {text("cadastro-numero", "Número", |f| &f.number, |f, v| f.number = v)}
+                {text("cadastro-bairro", "Bairro", |f| &f.district, |f, v| f.district = v)}
+                {text("cadastro-cidade", "Cidade", |f| &f.city, |f, v| f.city = v)}
+                {text("cadastro-uf", "UF", |f| &f.uf, |f, v| f.uf = v)}
+            </div>
+            <fieldset id="consentimentos">
+                <legend>"Consentimentos (LGPD) — pergunte ao paciente"</legend>
+                {check("consentimento-tratamento", "Uso dos dados de saúde no próprio atendimento", |f| f.consent_treatment, |f, v| f.consent_treatment = v)}
+                {check("consentimento-operadoras", "Compartilhar dados com o convênio (faturamento TISS, autorizações)", |f| f.consent_operators, |f, v| f.consent_operators = v)}
+                {check("consentimento-lembretes", "Receber lembretes de consulta (SMS, WhatsApp, e-mail)", |f| f.consent_reminders, |f, v| f.consent_reminders = v)}
+                {check("consentimento-teleconsulta", "Atendimento por teleconsulta", |f| f.consent_teleconsultation, |f, v| f.consent_teleconsultation = v)}
+                <p class="dica">"Cada decisão fica registrada com data e responsável; mudanças futuras são novos registros."</p>
+            </fieldset>
+            {general_error(error, "erro-cadastro")}
+            <div class="botoes">
+                <button id="cadastro-salvar" type="submit" class="principal" disabled=move || busy.get()>"Cadastrar"</button>
+                <button id="cadastro-fechar" type="button" on:click=move |_| on_close()>"Fechar"</button>
+            </div>
+        </form>
+    }
 }

@@ -88,6 +88,30 @@ def main() -> int:
         search.send_keys("xyzw")
         wait.until(lambda d: text_of(d, "nenhum") == "Nenhum paciente encontrado.")
         print(f"ok: {expected}; busca por 'joao', por CPF e sem resultado")
+
+        # Registration: a wrong CPF is refused next to its field, without repeating it; once
+        # corrected the patient is registered (with the LGPD decisions) and shown.
+        driver.find_element(By.ID, "novo-paciente").click()
+        wait.until(lambda d: d.find_elements(By.ID, "form-cadastro"))
+        driver.find_element(By.ID, "cadastro-nome").send_keys("Teresa Cristina Almeida")
+        driver.find_element(By.ID, "cadastro-nascimento").send_keys("12/03/1975")
+        driver.find_element(By.ID, "cadastro-cpf").send_keys("123.456.789-00")
+        driver.find_element(By.ID, "consentimento-lembretes").click()
+        driver.find_element(By.ID, "cadastro-salvar").click()
+        wait.until(lambda d: text_of(d, "erro-cadastro-cpf") != "")
+        check("123" not in text_of(driver, "erro-cadastro-cpf"), "o erro não repete o CPF digitado")
+        shot(driver, "cadastro-erro.png")
+        cpf = driver.find_element(By.ID, "cadastro-cpf")
+        cpf.clear()
+        cpf.send_keys("111.444.777-35")
+        driver.find_element(By.ID, "cadastro-salvar").click()
+        wait.until(lambda d: "Teresa Cristina Almeida" in text_of(d, "resultados"))
+        check(not driver.find_elements(By.ID, "form-cadastro"), "o formulário fecha depois de cadastrar")
+        check("CPF 111.444.777-35" in text_of(driver, "resultados"), "o novo paciente aparece com o CPF")
+        search.clear()
+        search.send_keys("teresa")
+        wait.until(lambda d: "Teresa Cristina Almeida" in text_of(d, "resultados"))
+        print("ok: cadastro com CPF inválido recusado no campo; corrigido, paciente cadastrado e encontrado")
         return 0
     finally:
         driver.quit()

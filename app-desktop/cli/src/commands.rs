@@ -151,6 +151,9 @@ pub fn run(cli: Cli) -> Result<(), CoreError> {
         Command::SwitchUser(args) => sync_commands::switch_user(&dir, args, json),
         Command::Debug(DebugCommand::WriteLoop { count }) => write_loop(&mut open(&dir)?, count),
         Command::Debug(DebugCommand::Heads) => output::json(&open(&dir)?.document_heads()?),
+        Command::Debug(DebugCommand::BusyDay { day, appointments }) => {
+            busy_day(&mut open(&dir)?, &day, appointments)
+        }
     }
 }
 
@@ -487,6 +490,59 @@ fn write_loop(clinic: &mut Clinic, count: u32) -> Result<(), CoreError> {
             source: e,
         })?;
     }
+    Ok(())
+}
+
+/// Books `count` 15-minute appointments on `day`, slot after slot from 08:00, spread over the
+/// clinic's professionals and its first patients; prints how many were booked.
+fn busy_day(clinic: &mut Clinic, day: &str, count: u32) -> Result<(), CoreError> {
+    let session = session(clinic, None, Role::Staff)?;
+    let day = shared_model::values::parse_date_br_or_iso(day).map_err(CoreError::domain)?;
+    let professionals = clinic.professionals()?;
+    if professionals.is_empty() {
+        return Err(invalid("professional.none", "a clínica não tem profissionais"));
+    }
+    let patients = clinic.search_patients(&session, "a", 50)?;
+    if patients.is_empty() {
+        return Err(invalid("patient.none", "a clínica não tem pacientes"));
+    }
+    let tz = clinic.settings().time_zone.clone();
+    let mut booked = 0_u32;
+    let mut slot = 0_i64;
+    // 40 slots of 15 minutes between 08:00 and 18:00 per professional.
+    while booked < count && slot < 40 {
+        for record in &professionals {
+            if booked == count {
+                break;
+            }
+            let local =
+                day.to_datetime(jiff::civil::time(8, 0, 0, 0)) + jiff::SignedDuration::from_mins(15 * slot);
+            let start = tz.local_to_timestamp(local).map_err(CoreError::domain)?;
+            let patient = &patients[booked as usize % patients.len()];
+            let request = BookRequest {
+                professional: record.professional.id,
+                patient: parse_id(&patient.patient_id)?,
+                start,
+                minutes: 15,
+                kind: AppointmentKind::FollowUp,
+                payer: Payer::Private,
+                price: None,
+                room: None,
+            };
+            // A slot taken already (an earlier run) or outside someone's hours is skipped.
+            match clinic.book(&session, request) {
+                Ok(_) => booked += 1,
+                Err(e)
+                    if matches!(
+                        shared_model::ErrorCode::code(&e),
+                        "agenda.overlap" | "agenda.outside_working_hours"
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        slot += 1;
+    }
+    println!("{booked}");
     Ok(())
 }
 

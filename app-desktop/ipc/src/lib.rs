@@ -90,6 +90,8 @@ commands! {
     GetSyncDetails = "sync_details": NoInput => SyncDetails;
     /// Patients by name (accents and case ignored), CPF or CNS.
     SearchPatients = "search_patients": SearchInput => Vec<PatientHit>;
+    /// Registers a patient with the LGPD consent decisions.
+    RegisterPatient = "register_patient": RegisterInput => PatientHit;
     /// A patient's upcoming and past appointments.
     PatientAppointments = "patient_appointments": PatientRef => Vec<AgendaEntry>;
     /// The clinic's professionals (for the agenda's filters and the booking form).

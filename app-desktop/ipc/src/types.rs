@@ -64,6 +64,8 @@ pub struct WorkingSession {
     pub may_read_chart: bool,
     /// May book and change appointments.
     pub may_write_agenda: bool,
+    /// May register patients.
+    pub may_write_registry: bool,
     /// Minutes without use after which the screen locks.
     pub lock_after_minutes: u32,
 }
@@ -410,4 +412,31 @@ pub struct AmendInput {
     pub entry_id: String,
     pub text: String,
     pub reason: String,
+}
+
+/// The registration form as typed (every field text; the shell parses each and names the
+/// field of the first refusal: `cadastro-nome`, `cadastro-cpf`, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterInput {
+    pub name: String,
+    pub social_name: String,
+    /// `dd/mm/aaaa`.
+    pub birth_date: String,
+    /// `female`, `male`, `intersex`, `unknown`.
+    pub sex: String,
+    pub cpf: String,
+    pub cns: String,
+    pub phone: String,
+    pub email: String,
+    pub cep: String,
+    pub street: String,
+    pub number: String,
+    pub district: String,
+    pub city: String,
+    pub uf: String,
+    /// LGPD decisions taken at registration (each recorded, granted or refused).
+    pub consent_treatment: bool,
+    pub consent_operators: bool,
+    pub consent_reminders: bool,
+    pub consent_teleconsultation: bool,
 }

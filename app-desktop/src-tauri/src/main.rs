@@ -33,6 +33,7 @@ fn main() {
             commands::sync_state,
             commands::sync_details,
             commands::search_patients,
+            commands::register_patient,
             commands::patient_appointments,
             commands::professionals,
             commands::agenda_day,

@@ -233,6 +233,7 @@ pub fn working(clinic_name: String, connected: bool, session: &Session) -> Worki
         role_label: session.role.label().to_owned(),
         may_read_chart: decide(session.role, Area::ClinicalChart, Action::Read).is_allowed(),
         may_write_agenda: decide(session.role, Area::Agenda, Action::Write).is_allowed(),
+        may_write_registry: decide(session.role, Area::PatientRegistry, Action::Write).is_allowed(),
         lock_after_minutes: (LOCK_AFTER.as_secs() / 60) as u32,
     }
 }

@@ -4,7 +4,7 @@ use shared_model::access::{Action, Area, require};
 use shared_model::documents::{DirectoryDoc, DocumentKey, RegistryDoc};
 use shared_model::identity::Role;
 use shared_model::ids::{PatientId, UserId};
-use shared_model::registry::{NewPatient, NewProfessional, Patient, Professional};
+use shared_model::registry::{NewConsent, NewPatient, NewProfessional, Patient, Professional};
 use shared_model::scheduling::{WeeklyRule, WorkingHours};
 
 use super::documents::{self, fresh};
@@ -26,6 +26,18 @@ impl Clinic {
     /// Registers a patient: validates, refuses a CPF already registered, stores the registry
     /// document and the search index in one transaction.
     pub fn add_patient(&mut self, session: &Session, input: NewPatient) -> Result<Patient, CoreError> {
+        self.add_patient_with_consents(session, input, Vec::new())
+    }
+
+    /// Registers a patient with the consent decisions taken at registration (LGPD: each a
+    /// record of its own, granted or refused, by this user, now; NGS1.11.05), in the same
+    /// transaction as the record itself.
+    pub fn add_patient_with_consents(
+        &mut self,
+        session: &Session,
+        input: NewPatient,
+        consents: Vec<NewConsent>,
+    ) -> Result<Patient, CoreError> {
         require(session.role, Area::PatientRegistry, Action::Write)?;
         let now = self.clock.now();
         let today = self.settings.time_zone.to_local(now).date();
@@ -38,6 +50,11 @@ impl Clinic {
             session.user,
         );
         bare.update(&patient).map_err(CoreError::domain)?;
+        for consent in consents {
+            bare.add_consent(consent, session.user, now)
+                .map_err(CoreError::domain)?;
+        }
+        let patient = bare.patient().map_err(CoreError::domain)?;
         let mut doc = fresh(bare);
         let row = index_row(&patient);
         self.replica.write(|tx| {

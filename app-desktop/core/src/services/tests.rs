@@ -845,3 +845,30 @@ fn patient_appointments_are_that_patients_oldest_first_in_the_clinic_zone() {
     assert_eq!(hers_list[0].appointment_id, hers.id.to_string());
     assert_eq!(hers_list[0].patient_name, "Maria Souza");
 }
+
+/// NGS1.11.05: the consent decisions taken at registration are stored with the record, each its
+/// own entry (granted or refused), by the registering user — and survive reading the document
+/// back.
+#[test]
+fn registration_records_each_consent_decision() {
+    use shared_model::registry::{ConsentPurpose, NewConsent};
+    let mut f = fixture();
+    let patient = f
+        .clinic
+        .add_patient_with_consents(
+            &f.staff,
+            NewPatient::named("Teresa Cristina Almeida"),
+            vec![
+                NewConsent::by_patient(ConsentPurpose::Treatment, true),
+                NewConsent::by_patient(ConsentPurpose::Reminders, false),
+            ],
+        )
+        .unwrap();
+    let stored = f.clinic.patient(&f.staff, patient.id).unwrap();
+    assert_eq!(stored.consents.len(), 2);
+    assert_eq!(stored.consent_status(ConsentPurpose::Treatment), Some(true));
+    assert_eq!(stored.consent_status(ConsentPurpose::Reminders), Some(false));
+    assert_eq!(stored.consent_status(ConsentPurpose::Research), None);
+    assert!(stored.consents.iter().all(|c| c.recorded_by == f.staff.user));
+    assert_eq!(stored, patient, "o retorno é o que ficou gravado");
+}
