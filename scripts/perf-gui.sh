@@ -27,7 +27,7 @@ if [ ! -f "$ATENDEBEM_PERF_DIR/.completo" ]; then
   touch "$ATENDEBEM_PERF_DIR/.completo"
 fi
 for d in "$day" "$next"; do
-  echo "==> $d: $(run debug busy-day --day "$d" --appointments 200) agendamentos novos"
+  echo "==> $d: $(run debug busy-day --day "$d" --appointments 200) agendamentos no dia"
 done
 
 export RUSTUP_HOME=${RUSTUP_HOME:-$HOME/.rustup} CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}

@@ -36,9 +36,10 @@ pub fn set_title(title: &str) {
     }
 }
 
-/// Runs `then` after the next paint (two animation frames: the first runs before it).
+/// Runs `then` right after the next paint: an animation frame runs just before the frame is
+/// painted, and a task queued from it runs once that frame is done.
 pub fn after_paint(then: impl FnOnce() + 'static) {
-    request_animation_frame(move || request_animation_frame(then));
+    request_animation_frame(move || set_timeout(then, std::time::Duration::ZERO));
 }
 
 /// Locks the screen after `minutes` without keyboard or mouse use (shared terminals). The

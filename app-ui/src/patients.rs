@@ -5,8 +5,8 @@
 //! (read by the performance script).
 
 use atendebem_ipc::{
-    AgendaEntry, CommandError, PatientAppointments, PatientHit, PatientRef, RegisterInput, RegisterPatient,
-    SearchInput, SearchPatients,
+    AgendaEntry, CommandError, GetPatientForm, PatientAppointments, PatientHit, PatientRef, RegisterInput,
+    RegisterPatient, SearchInput, SearchPatients, UpdatePatient, UpdatePatientInput,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,7 +15,7 @@ use crate::login::{field_error, general_error};
 use crate::{BookingDraft, Page, Workspace, dom, ipc};
 
 /// Most patients a search shows (typing more refines it).
-const SEARCH_LIMIT: u32 = 50;
+const SEARCH_LIMIT: u32 = 20;
 
 #[component]
 pub fn PatientsPage() -> impl IntoView {
@@ -59,10 +59,11 @@ pub fn PatientsPage() -> impl IntoView {
     };
     let may_chart = move || ws.session.get().may_read_chart;
     let may_book = move || ws.session.get().may_write_agenda;
-    let registering = RwSignal::new(false);
+    // `Some(None)`: a new patient; `Some(Some(id))`: editing that patient.
+    let registering = RwSignal::new(None::<Option<String>>);
     let may_register = move || ws.session.get().may_write_registry;
     let registered = move |hit: PatientHit| {
-        registering.set(false);
+        registering.set(None);
         set_hits.set(vec![hit]);
         set_searched.set(true);
     };
@@ -82,14 +83,14 @@ pub fn PatientsPage() -> impl IntoView {
             <div class="barra">
                 <h1>"Pacientes"</h1>
                 {move || may_register().then(|| view! {
-                    <button id="novo-paciente" type="button" class="principal" on:click=move |_| registering.set(true)>
+                    <button id="novo-paciente" type="button" class="principal" on:click=move |_| registering.set(Some(None))>
                         "Novo paciente"
                     </button>
                 })}
             </div>
-            <Show when=move || registering.get()>
-                <RegistrationForm on_saved=registered on_close=move || registering.set(false)/>
-            </Show>
+            {move || registering.get().map(|editing| view! {
+                <RegistrationForm editing on_saved=registered on_close=move || registering.set(None)/>
+            })}
             <label for="busca-paciente">"Buscar por nome, CPF ou CNS"</label>
             <input
                 id="busca-paciente"
@@ -118,6 +119,7 @@ pub fn PatientsPage() -> impl IntoView {
                         let (id_chart, name_chart) = (hit.id.clone(), shown.clone());
                         let id_list = hit.id.clone();
                         let id_here = hit.id.clone();
+                        let id_edit = hit.id.clone();
                         view! {
                             <li class="paciente" id=format!("paciente-{}", hit.id)>
                                 <button class="nome link" type="button" on:click=move |_| show_appointments(id_list.clone())>
@@ -133,6 +135,11 @@ pub fn PatientsPage() -> impl IntoView {
                                             }));
                                             ws.page.set(Page::Agenda);
                                         }>"Agendar"</button>
+                                    })}
+                                    {may_register().then(|| view! {
+                                        <button class="editar" type="button" on:click=move |_| {
+                                            registering.set(Some(Some(id_edit.clone())));
+                                        }>"Editar"</button>
                                     })}
                                     {may_chart().then(|| view! {
                                         <button class="abrir-prontuario" type="button" on:click=move |_| {
@@ -186,6 +193,8 @@ fn PatientAppointmentsView(list: Vec<AgendaEntry>) -> impl IntoView {
 /// recorded with the patient.
 #[component]
 fn RegistrationForm(
+    /// The patient being corrected (`None`: a new one).
+    editing: Option<String>,
     on_saved: impl Fn(PatientHit) + Copy + 'static,
     on_close: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
@@ -195,6 +204,16 @@ fn RegistrationForm(
     });
     let error = RwSignal::new(None::<CommandError>);
     let busy = RwSignal::new(false);
+    if let Some(id) = editing.clone() {
+        spawn_local(async move {
+            match ipc::call::<GetPatientForm>(&PatientRef { patient_id: id }).await {
+                Ok(current) => form.set(current),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    }
+    let is_edit = editing.is_some();
+    let editing = StoredValue::new(editing);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -203,8 +222,19 @@ fn RegistrationForm(
         busy.set(true);
         error.set(None);
         let input = form.get_untracked();
+        let editing = editing.get_value();
         spawn_local(async move {
-            match ipc::call::<RegisterPatient>(&input).await {
+            let answer = match editing {
+                Some(patient_id) => {
+                    ipc::call::<UpdatePatient>(&UpdatePatientInput {
+                        patient_id,
+                        form: input,
+                    })
+                    .await
+                }
+                None => ipc::call::<RegisterPatient>(&input).await,
+            };
+            match answer {
                 Ok(hit) => on_saved(hit),
                 Err(e) => error.set(Some(e)),
             }
@@ -239,14 +269,15 @@ fn RegistrationForm(
     };
     view! {
         <form id="form-cadastro" class="cartao" on:submit=save>
-            <h2>"Novo paciente"</h2>
+            <h2>{if is_edit { "Corrigir cadastro" } else { "Novo paciente" }}</h2>
             <div class="grade">
                 {text("cadastro-nome", "Nome civil", |f| &f.name, |f, v| f.name = v)}
                 {text("cadastro-nome-social", "Nome social (opcional)", |f| &f.social_name, |f, v| f.social_name = v)}
                 {text("cadastro-nascimento", "Nascimento (dd/mm/aaaa)", |f| &f.birth_date, |f, v| f.birth_date = v)}
                 <span class="campo">
                     <label for="cadastro-sexo">"Sexo"</label>
-                    <select id="cadastro-sexo" on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| f.sex = v); }>
+                    <select id="cadastro-sexo" prop:value=move || form.with(|f| f.sex.clone())
+                        on:change=move |ev| { let v = event_target_value(&ev); form.update(|f| f.sex = v); }>
                         <option value="unknown">"Não informado"</option>
                         <option value="female">"Feminino"</option>
                         <option value="male">"Masculino"</option>
@@ -274,7 +305,9 @@ fn RegistrationForm(
             </fieldset>
             {general_error(error, "erro-cadastro")}
             <div class="botoes">
-                <button id="cadastro-salvar" type="submit" class="principal" disabled=move || busy.get()>"Cadastrar"</button>
+                <button id="cadastro-salvar" type="submit" class="principal" disabled=move || busy.get()>
+                    {if is_edit { "Salvar correção" } else { "Cadastrar" }}
+                </button>
                 <button id="cadastro-fechar" type="button" on:click=move |_| on_close()>"Fechar"</button>
             </div>
         </form>

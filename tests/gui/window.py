@@ -47,6 +47,13 @@ def shot(driver, name):
         driver.save_screenshot(os.path.join(folder, name))
 
 
+def press(driver, element_id):
+    """Clicks a button after scrolling it to the middle of its scrolling area."""
+    button = driver.find_element(By.ID, element_id)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+    button.click()
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)
@@ -96,15 +103,15 @@ def main() -> int:
         driver.find_element(By.ID, "cadastro-nome").send_keys("Teresa Cristina Almeida")
         driver.find_element(By.ID, "cadastro-nascimento").send_keys("12/03/1975")
         driver.find_element(By.ID, "cadastro-cpf").send_keys("123.456.789-00")
-        driver.find_element(By.ID, "consentimento-lembretes").click()
-        driver.find_element(By.ID, "cadastro-salvar").click()
+        press(driver, "consentimento-lembretes")
+        press(driver, "cadastro-salvar")
         wait.until(lambda d: text_of(d, "erro-cadastro-cpf") != "")
         check("123" not in text_of(driver, "erro-cadastro-cpf"), "o erro não repete o CPF digitado")
         shot(driver, "cadastro-erro.png")
         cpf = driver.find_element(By.ID, "cadastro-cpf")
         cpf.clear()
         cpf.send_keys("111.444.777-35")
-        driver.find_element(By.ID, "cadastro-salvar").click()
+        press(driver, "cadastro-salvar")
         wait.until(lambda d: "Teresa Cristina Almeida" in text_of(d, "resultados"))
         check(not driver.find_elements(By.ID, "form-cadastro"), "o formulário fecha depois de cadastrar")
         check("CPF 111.444.777-35" in text_of(driver, "resultados"), "o novo paciente aparece com o CPF")
@@ -112,7 +119,32 @@ def main() -> int:
         search.send_keys("teresa")
         wait.until(lambda d: "Teresa Cristina Almeida" in text_of(d, "resultados"))
         print("ok: cadastro com CPF inválido recusado no campo; corrigido, paciente cadastrado e encontrado")
+
+        # Editing: the form opens with what is stored; a bad phone is refused on its field; the
+        # correction is kept.
+        driver.find_element(By.CSS_SELECTOR, "#resultados .paciente .editar").click()
+        wait.until(lambda d: d.find_element(By.ID, "cadastro-cpf").get_attribute("value") == "111.444.777-35")
+        phone = driver.find_element(By.ID, "cadastro-telefone")
+        phone.send_keys("123")
+        press(driver, "cadastro-salvar")
+        wait.until(lambda d: text_of(d, "erro-cadastro-telefone") != "")
+        phone.clear()
+        phone.send_keys("(11) 98765-4321")
+        press(driver, "cadastro-salvar")
+        wait.until(lambda d: not d.find_elements(By.ID, "form-cadastro"))
+        driver.find_element(By.CSS_SELECTOR, "#resultados .paciente .editar").click()
+        wait.until(lambda d: "98765-4321" in (d.find_element(By.ID, "cadastro-telefone").get_attribute("value") or ""))
+        check(
+            driver.find_element(By.ID, "consentimento-lembretes").is_selected(),
+            "o consentimento dado no cadastro aparece na edição",
+        )
+        press(driver, "cadastro-fechar")
+        print("ok: edição do cadastro: telefone inválido recusado no campo, correção gravada")
         return 0
+    except BaseException:
+        shot(driver, "falha-janela.png")
+        print(text_of(driver, "conteudo"), file=sys.stderr)
+        raise
     finally:
         driver.quit()
 

@@ -496,7 +496,7 @@ pub enum DebugCommand {
         #[arg(long, default_value_t = 1000)]
         count: u32,
     },
-    /// Enche um dia da agenda: N agendamentos de 15 minutos entre os profissionais da clínica,
+    /// Enche um dia da agenda até N agendamentos de 15 minutos entre os profissionais da clínica,
     /// a partir das 08:00 (figuras de desempenho da agenda).
     BusyDay {
         /// Dia (dd/mm/aaaa ou AAAA-MM-DD).

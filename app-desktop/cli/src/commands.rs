@@ -493,8 +493,8 @@ fn write_loop(clinic: &mut Clinic, count: u32) -> Result<(), CoreError> {
     Ok(())
 }
 
-/// Books `count` 15-minute appointments on `day`, slot after slot from 08:00, spread over the
-/// clinic's professionals and its first patients; prints how many were booked.
+/// Fills `day` up to `count` appointments of 15 minutes, slot after slot from 08:00, spread over
+/// the clinic's professionals and its first patients; prints how many the day holds.
 fn busy_day(clinic: &mut Clinic, day: &str, count: u32) -> Result<(), CoreError> {
     let session = session(clinic, None, Role::Staff)?;
     let day = shared_model::values::parse_date_br_or_iso(day).map_err(CoreError::domain)?;
@@ -507,7 +507,9 @@ fn busy_day(clinic: &mut Clinic, day: &str, count: u32) -> Result<(), CoreError>
         return Err(invalid("patient.none", "a clínica não tem pacientes"));
     }
     let tz = clinic.settings().time_zone.clone();
-    let mut booked = 0_u32;
+    // Appointments already there count: the day ends with `count` in all.
+    let already = clinic.agenda_day(&session, day, None)?.len();
+    let mut booked = u32::try_from(already).unwrap_or(u32::MAX);
     let mut slot = 0_i64;
     // 40 slots of 15 minutes between 08:00 and 18:00 per professional.
     while booked < count && slot < 40 {
@@ -518,7 +520,7 @@ fn busy_day(clinic: &mut Clinic, day: &str, count: u32) -> Result<(), CoreError>
             let local =
                 day.to_datetime(jiff::civil::time(8, 0, 0, 0)) + jiff::SignedDuration::from_mins(15 * slot);
             let start = tz.local_to_timestamp(local).map_err(CoreError::domain)?;
-            let patient = &patients[booked as usize % patients.len()];
+            let patient = &patients[slot as usize % patients.len()];
             let request = BookRequest {
                 professional: record.professional.id,
                 patient: parse_id(&patient.patient_id)?,

@@ -92,6 +92,10 @@ commands! {
     SearchPatients = "search_patients": SearchInput => Vec<PatientHit>;
     /// Registers a patient with the LGPD consent decisions.
     RegisterPatient = "register_patient": RegisterInput => PatientHit;
+    /// A patient's registration as the form shows it (to edit it).
+    GetPatientForm = "patient_form": PatientRef => RegisterInput;
+    /// Corrects a registration; changed consent answers become new consent records.
+    UpdatePatient = "update_patient": UpdatePatientInput => PatientHit;
     /// A patient's upcoming and past appointments.
     PatientAppointments = "patient_appointments": PatientRef => Vec<AgendaEntry>;
     /// The clinic's professionals (for the agenda's filters and the booking form).

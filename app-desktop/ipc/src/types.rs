@@ -440,3 +440,10 @@ pub struct RegisterInput {
     pub consent_reminders: bool,
     pub consent_teleconsultation: bool,
 }
+
+/// A corrected registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdatePatientInput {
+    pub patient_id: String,
+    pub form: RegisterInput,
+}

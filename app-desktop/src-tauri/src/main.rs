@@ -34,6 +34,8 @@ fn main() {
             commands::sync_details,
             commands::search_patients,
             commands::register_patient,
+            commands::patient_form,
+            commands::update_patient,
             commands::patient_appointments,
             commands::professionals,
             commands::agenda_day,

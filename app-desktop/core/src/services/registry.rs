@@ -73,6 +73,55 @@ impl Clinic {
         Ok(patient)
     }
 
+    /// Corrects a patient's registration: the fields of `input` replace the record's (cards and
+    /// consents are kept: consents change only by new decisions, `consents` here — each a new
+    /// record, never an edit, NGS1.11.06). Refuses a CPF of another patient. Document, index and
+    /// audit in one transaction.
+    pub fn update_patient(
+        &mut self,
+        session: &Session,
+        id: PatientId,
+        input: NewPatient,
+        consents: Vec<NewConsent>,
+    ) -> Result<Patient, CoreError> {
+        require(session.role, Area::PatientRegistry, Action::Write)?;
+        let now = self.clock.now();
+        let today = self.settings.time_zone.to_local(now).date();
+        let edited = Patient::new(input, today).map_err(CoreError::domain)?;
+        let device = self.settings.device;
+        let key = DocumentKey::Registry(id);
+        self.replica.write(|tx| {
+            let mut doc = documents::load::<RegistryDoc>(tx, &key, device, session.user)?
+                .ok_or(CoreError::PatientNotFound)?;
+            let current = doc.doc.patient().map_err(CoreError::domain)?;
+            let updated = Patient {
+                id,
+                health_plan_cards: current.health_plan_cards.clone(),
+                consents: current.consents.clone(),
+                ..edited
+            };
+            if let Some(cpf) = &updated.cpf
+                && patients::find_by_cpf(tx, cpf.as_str())?.is_some_and(|other| other != id.to_string())
+            {
+                return Err(CoreError::Domain {
+                    code: "patient.duplicate_cpf",
+                    message: "já existe um paciente cadastrado com este CPF".to_owned(),
+                });
+            }
+            doc.doc.update(&updated).map_err(CoreError::domain)?;
+            for consent in consents {
+                doc.doc
+                    .add_consent(consent, session.user, now)
+                    .map_err(CoreError::domain)?;
+            }
+            let stored = doc.doc.patient().map_err(CoreError::domain)?;
+            doc.store(tx, now.as_millisecond())?;
+            patients::upsert(tx, &index_row(&stored), now.as_millisecond())?;
+            self.audit(tx, Some(session), "patient.update", Some(&id.to_string()))?;
+            Ok(stored)
+        })
+    }
+
     /// The registry record of a patient.
     pub fn patient(&self, session: &Session, id: PatientId) -> Result<Patient, CoreError> {
         require(session.role, Area::PatientRegistry, Action::Read)?;

@@ -290,6 +290,40 @@ impl Clinic {
             .collect()
     }
 
+    /// Overlapping active appointments of one day, from the appointment index (derived from
+    /// the agenda documents, so the same pairs `AgendaDoc::conflicts` finds for that day,
+    /// without loading every professional's month): `(smaller id, larger id)`, sorted.
+    pub fn day_conflicts(
+        &self,
+        session: &Session,
+        day: jiff::civil::Date,
+    ) -> Result<Vec<(String, String)>, CoreError> {
+        require(session.role, Area::Agenda, Action::Read)?;
+        let mut rows: Vec<AppointmentRow> =
+            appointments::by_day(self.replica.conn(), &day.to_string(), None)?
+                .into_iter()
+                .filter(|r| AppointmentStatus::from_code(&r.status).is_some_and(AppointmentStatus::is_active))
+                .collect();
+        rows.sort_by(|a, b| (&a.professional_id, a.start_ms).cmp(&(&b.professional_id, b.start_ms)));
+        let mut pairs = Vec::new();
+        for (i, a) in rows.iter().enumerate() {
+            for b in rows[i + 1..]
+                .iter()
+                .take_while(|b| b.professional_id == a.professional_id && b.start_ms < a.end_ms)
+            {
+                let (x, y) = (&a.appointment_id, &b.appointment_id);
+                pairs.push(if x < y {
+                    (x.clone(), y.clone())
+                } else {
+                    (y.clone(), x.clone())
+                });
+            }
+        }
+        pairs.sort();
+        pairs.dedup();
+        Ok(pairs)
+    }
+
     /// Overlapping active appointments in the month of `day`, for people to resolve.
     pub fn agenda_conflicts(
         &self,

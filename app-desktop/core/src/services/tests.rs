@@ -872,3 +872,50 @@ fn registration_records_each_consent_decision() {
     assert!(stored.consents.iter().all(|c| c.recorded_by == f.staff.user));
     assert_eq!(stored, patient, "o retorno é o que ficou gravado");
 }
+
+/// A registration is corrected in place (same patient, index follows), consents change only by
+/// new records (NGS1.11.06), and another patient's CPF is refused with nothing stored.
+#[test]
+fn a_registration_is_corrected_and_consents_only_grow() {
+    use shared_model::registry::{ConsentPurpose, NewConsent};
+    use shared_model::values::Cpf;
+    let mut f = fixture();
+    let joao = joao(&mut f);
+    let other = f
+        .clinic
+        .add_patient_with_consents(
+            &f.staff,
+            NewPatient::named("Teresa Almeida"),
+            vec![NewConsent::by_patient(ConsentPurpose::Reminders, true)],
+        )
+        .unwrap();
+    let mut edit = NewPatient::named("Teresa Cristina Almeida");
+    edit.cpf = Some(Cpf::parse("111.444.777-35").unwrap());
+    let updated = f
+        .clinic
+        .update_patient(
+            &f.staff,
+            other.id,
+            edit,
+            vec![NewConsent::by_patient(ConsentPurpose::Reminders, false)],
+        )
+        .unwrap();
+    assert_eq!(updated.id, other.id);
+    assert_eq!(updated.name.to_string(), "Teresa Cristina Almeida");
+    assert_eq!(updated.consents.len(), 2, "a decisão nova não apaga a anterior");
+    assert_eq!(updated.consent_status(ConsentPurpose::Reminders), Some(false));
+    let found = f.clinic.search_patients(&f.staff, "teresa cristina", 5).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].patient_id, other.id.to_string());
+    // João's CPF on Teresa: refused, nothing stored.
+    let before = stored_counts(&f);
+    let mut steal = NewPatient::named("Teresa Cristina Almeida");
+    steal.cpf = joao.cpf.clone();
+    let err = f
+        .clinic
+        .update_patient(&f.staff, other.id, steal, Vec::new())
+        .unwrap_err();
+    assert_eq!(err.code(), "patient.duplicate_cpf");
+    assert_eq!(stored_counts(&f), before);
+    assert_eq!(f.clinic.patient(&f.staff, other.id).unwrap(), updated);
+}

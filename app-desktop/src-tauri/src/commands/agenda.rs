@@ -118,12 +118,12 @@ fn day_view(
         .map_err(|e| from_core(&e))?;
     let entries: Vec<AgendaEntry> = items.into_iter().map(entry_view).collect();
     let conflicts = clinic
-        .agenda_conflicts(session, day)
+        .day_conflicts(session, day)
         .map_err(|e| from_core(&e))?
         .into_iter()
-        .filter_map(|c| {
-            let first = entries.iter().find(|e| e.id == c.first.to_string())?;
-            let second = entries.iter().find(|e| e.id == c.second.to_string())?;
+        .filter_map(|(first, second)| {
+            let first = entries.iter().find(|e| e.id == first)?;
+            let second = entries.iter().find(|e| e.id == second)?;
             Some(AgendaConflictView {
                 professional_name: first.professional_name.clone(),
                 description: format!(

@@ -1,8 +1,10 @@
 //! Patients: search as you type and a patient's appointments.
 
-use atendebem_ipc::{AgendaEntry, CommandError, PatientHit, PatientRef, RegisterInput, SearchInput};
+use atendebem_ipc::{
+    AgendaEntry, CommandError, PatientHit, PatientRef, RegisterInput, SearchInput, UpdatePatientInput,
+};
 use shared_model::ids::PatientId;
-use shared_model::registry::{Address, ConsentPurpose, NewConsent, NewPatient, Sex};
+use shared_model::registry::{Address, ConsentPurpose, NewConsent, NewPatient, Patient, Sex};
 use shared_model::values::{Cep, Cns, Cpf, Email, Phone, Uf, parse_date_br_or_iso};
 
 use super::agenda::entry_view;
@@ -139,12 +141,8 @@ fn register_error(error: &atendebem_core::CoreError) -> CommandError {
     }
 }
 
-/// Registers a patient from the form, with the LGPD consent decisions.
-#[tauri::command]
-pub async fn register_patient(
-    state: tauri::State<'_, AppState>,
-    input: RegisterInput,
-) -> Result<PatientHit, CommandError> {
+/// The form's fields as a patient record, each refusal on its field.
+fn new_patient(input: &RegisterInput) -> Result<NewPatient, CommandError> {
     if input.name.trim().is_empty() {
         return Err(
             CommandError::new("patient.name_empty", "Informe o nome do paciente.").on("cadastro-nome"),
@@ -155,13 +153,12 @@ pub async fn register_patient(
     let cns = optional(&input.cns, "cadastro-cns", Cns::parse)?;
     let phone = optional(&input.phone, "cadastro-telefone", Phone::parse)?;
     let email = optional(&input.email, "cadastro-email", Email::parse)?;
-    let address = address(&input)?;
-    let sex = Sex::from_code(input.sex.trim()).unwrap_or(Sex::Unknown);
-    let new = NewPatient {
+    let address = address(input)?;
+    Ok(NewPatient {
         name: input.name.trim().to_owned(),
         social_name: Some(input.social_name.trim().to_owned()).filter(|s| !s.is_empty()),
         birth_date,
-        sex,
+        sex: Sex::from_code(input.sex.trim()).unwrap_or(Sex::Unknown),
         cpf,
         cns,
         mother_name: None,
@@ -169,32 +166,119 @@ pub async fn register_patient(
         emails: email.into_iter().collect(),
         address,
         health_plan_cards: Vec::new(),
-    };
-    let consents = [
+    })
+}
+
+/// The four LGPD questions of the form and the answers given.
+fn consent_answers(input: &RegisterInput) -> [(ConsentPurpose, bool); 4] {
+    [
         (ConsentPurpose::Treatment, input.consent_treatment),
         (ConsentPurpose::DataSharingWithOperators, input.consent_operators),
         (ConsentPurpose::Reminders, input.consent_reminders),
         (ConsentPurpose::Teleconsultation, input.consent_teleconsultation),
     ]
-    .into_iter()
-    .map(|(purpose, granted)| NewConsent::by_patient(purpose, granted))
-    .collect();
+}
+
+fn hit(patient: &Patient) -> PatientHit {
+    PatientHit {
+        id: patient.id.to_string(),
+        name: patient.name.to_string(),
+        social_name: patient.social_name.as_ref().map(ToString::to_string),
+        cpf: patient.cpf.as_ref().map(ToString::to_string),
+        cns: patient.cns.as_ref().map(|c| c.as_str().to_owned()),
+        birth_date: patient
+            .birth_date
+            .as_ref()
+            .map(|d| d.date().strftime("%d/%m/%Y").to_string()),
+    }
+}
+
+/// Registers a patient from the form, with the LGPD consent decisions.
+#[tauri::command]
+pub async fn register_patient(
+    state: tauri::State<'_, AppState>,
+    input: RegisterInput,
+) -> Result<PatientHit, CommandError> {
+    let new = new_patient(&input)?;
+    let consents = consent_answers(&input)
+        .into_iter()
+        .map(|(purpose, granted)| NewConsent::by_patient(purpose, granted))
+        .collect();
     state
         .with_session(true, move |clinic, session| {
             let patient = clinic
                 .add_patient_with_consents(session, new, consents)
                 .map_err(|e| register_error(&e))?;
-            Ok(PatientHit {
-                id: patient.id.to_string(),
-                name: patient.name.to_string(),
-                social_name: patient.social_name.as_ref().map(ToString::to_string),
-                cpf: patient.cpf.as_ref().map(ToString::to_string),
-                cns: patient.cns.as_ref().map(|c| c.as_str().to_owned()),
-                birth_date: patient
+            Ok(hit(&patient))
+        })
+        .await
+}
+
+/// A patient's registration as the form shows it (for editing).
+#[tauri::command]
+pub async fn patient_form(
+    state: tauri::State<'_, AppState>,
+    input: PatientRef,
+) -> Result<RegisterInput, CommandError> {
+    let id: PatientId = parse_id(&input.patient_id)?;
+    state
+        .with_session(false, move |clinic, session| {
+            let p = clinic.patient(session, id).map_err(|e| from_core(&e))?;
+            let granted = |purpose| p.consent_status(purpose) == Some(true);
+            let address = p.address.clone();
+            Ok(RegisterInput {
+                name: p.name.to_string(),
+                social_name: p
+                    .social_name
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                birth_date: p
                     .birth_date
                     .as_ref()
-                    .map(|d| d.date().strftime("%d/%m/%Y").to_string()),
+                    .map(|d| d.date().strftime("%d/%m/%Y").to_string())
+                    .unwrap_or_default(),
+                sex: p.sex.as_str().to_owned(),
+                cpf: p.cpf.as_ref().map(ToString::to_string).unwrap_or_default(),
+                cns: p.cns.as_ref().map(|c| c.as_str().to_owned()).unwrap_or_default(),
+                phone: p.phones.first().map(ToString::to_string).unwrap_or_default(),
+                email: p.emails.first().map(ToString::to_string).unwrap_or_default(),
+                cep: address.as_ref().map(|a| a.cep.to_string()).unwrap_or_default(),
+                street: address.as_ref().map(|a| a.street.clone()).unwrap_or_default(),
+                number: address.as_ref().map(|a| a.number.clone()).unwrap_or_default(),
+                district: address.as_ref().map(|a| a.district.clone()).unwrap_or_default(),
+                city: address.as_ref().map(|a| a.city.clone()).unwrap_or_default(),
+                uf: address.as_ref().map(|a| a.uf.to_string()).unwrap_or_default(),
+                consent_treatment: granted(ConsentPurpose::Treatment),
+                consent_operators: granted(ConsentPurpose::DataSharingWithOperators),
+                consent_reminders: granted(ConsentPurpose::Reminders),
+                consent_teleconsultation: granted(ConsentPurpose::Teleconsultation),
             })
+        })
+        .await
+}
+
+/// Corrects a registration; a changed consent answer becomes a new consent record.
+#[tauri::command]
+pub async fn update_patient(
+    state: tauri::State<'_, AppState>,
+    input: UpdatePatientInput,
+) -> Result<PatientHit, CommandError> {
+    let id: PatientId = parse_id(&input.patient_id)?;
+    let new = new_patient(&input.form)?;
+    let answers = consent_answers(&input.form);
+    state
+        .with_session(true, move |clinic, session| {
+            let current = clinic.patient(session, id).map_err(|e| from_core(&e))?;
+            let changed = answers
+                .into_iter()
+                .filter(|(purpose, granted)| current.consent_status(*purpose).unwrap_or(false) != *granted)
+                .map(|(purpose, granted)| NewConsent::by_patient(purpose, granted))
+                .collect();
+            let patient = clinic
+                .update_patient(session, id, new, changed)
+                .map_err(|e| register_error(&e))?;
+            Ok(hit(&patient))
         })
         .await
 }
