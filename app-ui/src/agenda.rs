@@ -66,6 +66,8 @@ pub fn AgendaPage() -> impl IntoView {
     let error = RwSignal::new(None::<CommandError>);
     let professionals = RwSignal::new(Vec::<ProfessionalOption>::new());
     let paint_ms = RwSignal::new(String::new());
+    // Counts measurements, so a reader sees a new one even when its figure repeats.
+    let paint_n = RwSignal::new(0_u32);
     let changed_at = StoredValue::new(0.0_f64);
     let latest = StoredValue::new(0_u64);
 
@@ -111,6 +113,7 @@ pub fn AgendaPage() -> impl IntoView {
                         dom::after_paint(move || {
                             if started > 0.0 {
                                 paint_ms.set(format!("{:.1}", dom::now_ms() - started));
+                                paint_n.update(|n| *n += 1);
                             }
                         });
                     }
@@ -176,7 +179,7 @@ pub fn AgendaPage() -> impl IntoView {
     let changed = move || reload.update(|r| *r += 1);
 
     view! {
-        <section id="agenda" data-ms=move || paint_ms.get()>
+        <section id="agenda" data-ms=move || paint_ms.get() data-n=move || paint_n.get()>
             <div class="barra">
                 <button id="dia-anterior" type="button" title="Dia anterior (←)" on:click=move |_| step(false)>"‹"</button>
                 <button id="hoje" type="button" on:click=move |_| go_to(None)>"Hoje"</button>

@@ -24,6 +24,8 @@ pub fn PatientsPage() -> impl IntoView {
     let (searched, set_searched) = signal(false);
     let (error, set_error) = signal(None::<String>);
     let (paint_ms, set_paint_ms) = signal(String::new());
+    // Counts measurements, so a reader sees a new one even when its figure repeats.
+    let (paint_n, set_paint_n) = signal(0_u32);
     let selected = RwSignal::new(None::<(String, Vec<AgendaEntry>)>);
     let latest = StoredValue::new(0_u64);
     let on_input = move |ev| {
@@ -51,7 +53,10 @@ pub fn PatientsPage() -> impl IntoView {
                     set_hits.set(found);
                     set_error.set(None);
                     set_searched.set(true);
-                    dom::after_paint(move || set_paint_ms.set(format!("{:.1}", dom::now_ms() - typed_at)));
+                    dom::after_paint(move || {
+                        set_paint_ms.set(format!("{:.1}", dom::now_ms() - typed_at));
+                        set_paint_n.update(|n| *n += 1);
+                    });
                 }
                 Err(e) => set_error.set(Some(e.message)),
             }
@@ -101,7 +106,7 @@ pub fn PatientsPage() -> impl IntoView {
                 on:input=on_input
             />
             {move || error.get().map(|message| view! { <p id="erro-busca" class="erro">{message}</p> })}
-            <ul id="resultados" data-ms=move || paint_ms.get()>
+            <ul id="resultados" data-ms=move || paint_ms.get() data-n=move || paint_n.get()>
                 <For
                     each=move || hits.get()
                     key=|hit| hit.id.clone()
@@ -199,6 +204,7 @@ fn RegistrationForm(
     on_close: impl Fn() + Copy + 'static,
 ) -> impl IntoView {
     let form = RwSignal::new(RegisterInput {
+        sex: "unknown".to_owned(),
         consent_treatment: true,
         ..RegisterInput::default()
     });

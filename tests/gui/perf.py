@@ -11,7 +11,8 @@ tauri-driver on 127.0.0.1:4444. Figures:
    the input handler and again after the next paint (`#resultados[data-ms]`). Queries typed a
    character at a time.
 3. Switching day in the agenda between the two busy days: click to day painted
-   (`#agenda[data-ms]`), 20 switches each way.
+   (`#agenda[data-ms]`), 20 switches each way. `data-n` counts measurements: the script waits
+   for it to move, so a repeated figure is not missed.
 
 Prints a Markdown table (p50, p95, max) for docs/PERFORMANCE.md.
 """
@@ -100,8 +101,15 @@ def read_ms(driver, element_id):
     return float(value) if value else None
 
 
-def reset_ms(driver, element_id):
-    driver.execute_script(f"document.getElementById('{element_id}').setAttribute('data-ms', '')")
+def measurement(driver, element_id):
+    """The element's measurement counter (`data-n`): it moves with every new `data-ms`."""
+    return driver.find_element(By.ID, element_id).get_attribute("data-n") or "0"
+
+
+def next_ms(driver, element_id, before):
+    """Waits for a measurement after `before` and returns its milliseconds."""
+    poll(lambda: measurement(driver, element_id) != before, timeout=20)
+    return read_ms(driver, element_id)
 
 
 def searches(driver):
@@ -112,10 +120,9 @@ def searches(driver):
         field.clear()
         time.sleep(0.2)
         for char in query:
-            reset_ms(driver, "resultados")
+            before = measurement(driver, "resultados")
             field.send_keys(char)
-            ms, _ = poll(lambda: read_ms(driver, "resultados"), timeout=20)
-            samples.append(ms)
+            samples.append(next_ms(driver, "resultados", before))
         count = len(driver.find_elements(By.CSS_SELECTOR, "#resultados .paciente"))
         if count == 0 and query != "529":
             raise AssertionError(f"a busca {query!r} não achou ninguém")
@@ -138,10 +145,9 @@ def day_switches(driver):
     samples = []
     for i in range(2 * SWITCHES):
         button = "dia-seguinte" if i % 2 == 0 else "dia-anterior"
-        reset_ms(driver, "agenda")
+        before = measurement(driver, "agenda")
         driver.find_element(By.ID, button).click()
-        ms, _ = poll(lambda: read_ms(driver, "agenda"), timeout=20)
-        samples.append(ms)
+        samples.append(next_ms(driver, "agenda", before))
     return samples, count
 
 
@@ -155,6 +161,11 @@ def main() -> int:
         WebDriverWait(driver, 60).until(lambda d: d.find_elements(By.ID, "agenda"))
         search = searches(driver)
         switch, count = day_switches(driver)
+    except BaseException:
+        folder = os.environ.get("ATENDEBEM_SCREENSHOTS") or os.environ.get("HOME", "/tmp")
+        driver.save_screenshot(os.path.join(folder, "falha-desempenho.png"))
+        print(driver.find_element(By.ID, "conteudo").text[:2000], file=sys.stderr)
+        raise
     finally:
         driver.quit()
     total = [a + b for a, b in zip(to_login, to_agenda)]
