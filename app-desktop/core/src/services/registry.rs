@@ -6,6 +6,7 @@ use shared_model::identity::Role;
 use shared_model::ids::{PatientId, UserId};
 use shared_model::registry::{NewConsent, NewPatient, NewProfessional, Patient, Professional};
 use shared_model::scheduling::{WeeklyRule, WorkingHours};
+use shared_model::values::Cpf;
 
 use super::documents::{self, fresh};
 use super::{Clinic, Session};
@@ -58,14 +59,7 @@ impl Clinic {
         let mut doc = fresh(bare);
         let row = index_row(&patient);
         self.replica.write(|tx| {
-            if let Some(cpf) = &row.cpf
-                && patients::find_by_cpf(tx, cpf)?.is_some()
-            {
-                return Err(CoreError::Domain {
-                    code: "patient.duplicate_cpf",
-                    message: "já existe um paciente cadastrado com este CPF".to_owned(),
-                });
-            }
+            cpf_free_for(tx, row.cpf.as_deref(), patient.id)?;
             doc.store(tx, now.as_millisecond())?;
             patients::upsert(tx, &row, now.as_millisecond())?;
             self.audit(tx, Some(session), "patient.create", Some(&patient.id.to_string()))
@@ -100,14 +94,7 @@ impl Clinic {
                 consents: current.consents.clone(),
                 ..edited
             };
-            if let Some(cpf) = &updated.cpf
-                && patients::find_by_cpf(tx, cpf.as_str())?.is_some_and(|other| other != id.to_string())
-            {
-                return Err(CoreError::Domain {
-                    code: "patient.duplicate_cpf",
-                    message: "já existe um paciente cadastrado com este CPF".to_owned(),
-                });
-            }
+            cpf_free_for(tx, updated.cpf.as_ref().map(Cpf::as_str), id)?;
             doc.doc.update(&updated).map_err(CoreError::domain)?;
             for consent in consents {
                 doc.doc
@@ -257,6 +244,20 @@ impl Clinic {
 }
 
 /// The index row of a patient.
+/// Refuses a CPF (digits) already registered for a patient other than `patient` (registering
+/// a new one, or correcting one's record).
+fn cpf_free_for(tx: &rusqlite::Connection, cpf: Option<&str>, patient: PatientId) -> Result<(), CoreError> {
+    if let Some(cpf) = cpf
+        && patients::find_by_cpf(tx, cpf)?.is_some_and(|other| other != patient.to_string())
+    {
+        return Err(CoreError::Domain {
+            code: "patient.duplicate_cpf",
+            message: "já existe um paciente cadastrado com este CPF".to_owned(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn index_row(patient: &Patient) -> PatientRow {
     PatientRow {
         patient_id: patient.id.to_string(),

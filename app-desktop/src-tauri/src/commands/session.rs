@@ -188,12 +188,20 @@ pub async fn connect_server(
             Box::new(SystemClock),
         ))?;
         shell.opened = Opened::Ready(Box::new(clinic));
-        shell.forget_session();
-        sync.start(dir);
-        sync.logged_in();
-        Ok(shell.status())
+        Ok(after_login(shell, sync))
     })
     .await
+}
+
+/// After an online (or offline) login on a connected replica: the session is read afresh, the
+/// sync loop runs (started if needed) and widens to the new account.
+fn after_login(shell: &mut Shell, sync: &crate::sync::SyncHandle) -> AppStatus {
+    shell.forget_session();
+    if let Some(dir) = shell.dir.clone() {
+        sync.start(dir);
+    }
+    sync.logged_in();
+    shell.status()
 }
 
 /// Login on a connected computer: online when the server answers, else offline for users who
@@ -212,14 +220,8 @@ pub async fn login(
             password: input.password,
             new_password: input.new_password.filter(|p| !p.is_empty()),
         };
-        let clinic = shell.clinic()?;
-        block_on(clinic.login(&request, &KEYCHAIN))?;
-        shell.forget_session();
-        if let Some(dir) = shell.dir.clone() {
-            sync.start(dir);
-        }
-        sync.logged_in();
-        Ok(shell.status())
+        block_on(shell.clinic()?.login(&request, &KEYCHAIN))?;
+        Ok(after_login(shell, sync))
     })
     .await
 }
